@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* jsonu: small typed lookups over cJSON trees. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jsonu.h"
+
+const cJSON *
+jsonu_key(const cJSON *obj, const char *key)
+{
+	if (!cJSON_IsObject(obj) || !key)
+		return NULL;
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+const cJSON *
+jsonu_path(const cJSON *obj, const char *path)
+{
+	char seg[128];
+	const char *p = path, *dot;
+
+	while (obj && p) {
+		size_t n;
+
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof(seg))
+			return NULL;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		obj = jsonu_key(obj, seg);
+		p = dot ? dot + 1 : NULL;
+	}
+	return obj;
+}
+
+const char *
+jsonu_str(const cJSON *obj, const char *path)
+{
+	const cJSON *it = jsonu_path(obj, path);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+const char *
+jsonu_strne(const cJSON *obj, const char *path)
+{
+	const char *s = jsonu_str(obj, path);
+
+	return s && *s ? s : NULL;
+}
+
+bool
+jsonu_int64(const cJSON *item, int64_t *out)
+{
+	if (cJSON_IsNumber(item)) {
+		double d = item->valuedouble;
+
+		if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
+			return false;
+		*out = (int64_t)d;
+		return true;
+	}
+	if (cJSON_IsString(item)) {
+		const char *s = item->valuestring;
+		char *end;
+		long long v;
+
+		if (!*s || (!(*s >= '0' && *s <= '9') && *s != '-'))
+			return false;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno || *end || end == s)
+			return false;
+		*out = v;
+		return true;
+	}
+	return false;
+}
+
+bool
+jsonu_double(const cJSON *item, double *out)
+{
+	if (cJSON_IsNumber(item)) {
+		*out = item->valuedouble;
+		return isfinite(*out);
+	}
+	if (cJSON_IsString(item) && item->valuestring[0]) {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(item->valuestring, &end);
+		if (errno || *end || !isfinite(d))
+			return false;
+		*out = d;
+		return true;
+	}
+	return false;
+}
+
+bool
+jsonu_isnull(const cJSON *item)
+{
+	return !item || cJSON_IsNull(item);
+}
+
+bool
+jsonu_has_all(const cJSON *obj, ...)
+{
+	va_list ap;
+	const char *key;
+	bool ok = cJSON_IsObject(obj);
+
+	va_start(ap, obj);
+	while (ok && (key = va_arg(ap, const char *)))
+		ok = jsonu_key(obj, key) != NULL;
+	va_end(ap);
+	return ok;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cli: the subcommand table, shared options and exit codes. */
+#ifndef VERDICT_CLI_H
+#define VERDICT_CLI_H
+
+#include <stdbool.h>
+
+/* Exit codes, documented in verdict(1). */
+enum cli_exit {
+	EXIT_OK = 0,        /* everything went through */
+	EXIT_PARTIAL = 1,   /* done, but some records or inputs were rejected */
+	EXIT_USAGE = 2,     /* bad command line */
+	EXIT_FAILURE_ = 3,  /* the store or an essential input failed */
+};
+
+/* Options every subcommand understands. */
+struct cli_global {
+	const char *db;     /* --db PATH, or NULL for the default */
+	const char *trace;  /* --trace FILE */
+	bool quiet;
+	bool verbose;
+};
+
+struct cli_command {
+	const char *name;
+	int (*run)(struct cli_global *g, int argc, char **argv);
+	const char *args;
+	const char *summary;
+};
+
+extern const struct cli_command cli_commands[];
+
+/* Parse a global option at argv[*i] (--db, --trace, -q, -v); returns true
+ * and advances *i when it was one. Exits with a message on a missing
+ * value. */
+bool cli_global_opt(struct cli_global *g, int argc, char **argv, int *i);
+
+/* The value of option argv[*i] ("--x VALUE" or "--x=VALUE"), advancing *i;
+ * exits with a usage error if missing. */
+const char *cli_value(int argc, char **argv, int *i, const char *opt);
+
+/* True when argv[*i] is opt, alone or as "opt=value". */
+bool cli_is(const char *arg, const char *opt);
+
+/* The store path to use: --db, else the XDG default. Caller frees. */
+char *cli_db_path(const struct cli_global *g);
+
+/* Print "verdict: message" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_ingest(struct cli_global *g, int argc, char **argv);
+int cmd_events(struct cli_global *g, int argc, char **argv);
+int cmd_sql(struct cli_global *g, int argc, char **argv);
+int cmd_formats(struct cli_global *g, int argc, char **argv);
+
+#endif

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* table: aligned plain-text tables for the command line. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "core/utf8.h"
+#include "tui/table.h"
+
+/* Code points that reorder or hide text: bidi controls, zero-width
+ * characters and tags. They are shown, never obeyed. */
+static bool
+is_invisible(unsigned cp)
+{
+	return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF || cp == 0x061C ||
+	       cp == 0x00AD || (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
+size_t
+text_escape(const char *s, struct buf *out)
+{
+	size_t width = 0, n = strlen(s), i = 0;
+
+	while (i < n) {
+		unsigned cp;
+		size_t k = utf8_decode(s + i, n - i, &cp);
+
+		if (cp < 0x20 || cp == 0x7F) {
+			width += (size_t)buf_printf(out, "\\x%02x", cp) >= 0 ? 4 : 0;
+		} else if (cp >= 0x80 && cp <= 0x9F) {
+			buf_printf(out, "\\u%04x", cp);
+			width += 6;
+		} else if (is_invisible(cp)) {
+			buf_printf(out, "<U+%04X>", cp);
+			width += cp > 0xFFFF ? 9 : 8;
+		} else {
+			int w = wcwidth((wchar_t)cp);
+
+			buf_add(out, s + i, k);
+			width += w > 0 ? (size_t)w : 0;
+		}
+		i += k;
+	}
+	return width;
+}
+
+int
+table_init(struct table *t, size_t ncol, const char *const *head)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncol = ncol;
+	t->head = calloc(ncol ? ncol : 1, sizeof(char *));
+	t->right = calloc(ncol ? ncol : 1, sizeof(bool));
+	t->width = calloc(ncol ? ncol : 1, sizeof(size_t));
+	if (!t->head || !t->right || !t->width)
+		return -1;
+	for (size_t c = 0; c < ncol; c++) {
+		struct buf b;
+
+		buf_init(&b);
+		t->width[c] = text_escape(head[c] ? head[c] : "", &b);
+		t->head[c] = b.data ? buf_detach(&b) : strdup("");
+		t->right[c] = true;
+	}
+	return 0;
+}
+
+void
+table_dispose(struct table *t)
+{
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncol; c++)
+			free(t->rows[r][c]);
+		free(t->rows[r]);
+	}
+	for (size_t c = 0; c < t->ncol && t->head; c++)
+		free(t->head[c]);
+	free(t->rows);
+	free(t->head);
+	free(t->right);
+	free(t->width);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+table_add(struct table *t, const char *const *cells, const bool *numeric)
+{
+	char **row;
+
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		char ***rows = realloc(t->rows, cap * sizeof(*rows));
+
+		if (!rows)
+			return -1;
+		t->rows = rows;
+		t->cap = cap;
+	}
+	row = calloc(t->ncol ? t->ncol : 1, sizeof(char *));
+	if (!row)
+		return -1;
+	for (size_t c = 0; c < t->ncol; c++) {
+		struct buf b;
+		size_t w;
+
+		buf_init(&b);
+		w = text_escape(cells[c] ? cells[c] : "", &b);
+		if (t->max_width && w > t->max_width) {
+			/* cut on a character boundary, approximately by width */
+			size_t keep = 0, cw = 0;
+
+			while (keep < b.len && cw + 1 < t->max_width) {
+				unsigned cp;
+				size_t k = utf8_decode(b.data + keep, b.len - keep, &cp);
+				int ww = wcwidth((wchar_t)cp);
+
+				cw += ww > 0 ? (size_t)ww : 0;
+				keep += k;
+			}
+			b.len = keep;
+			b.data[keep] = '\0';
+			buf_adds(&b, "…");
+			w = cw + 1;
+		}
+		row[c] = b.data ? buf_detach(&b) : strdup("");
+		if (w > t->width[c])
+			t->width[c] = w;
+		if (cells[c] && (!numeric || !numeric[c]))
+			t->right[c] = false;
+	}
+	t->rows[t->nrows++] = row;
+	return 0;
+}
+
+static size_t
+display_width(const char *s)
+{
+	size_t w = 0, n = strlen(s), i = 0;
+
+	while (i < n) {
+		unsigned cp;
+		int cw;
+
+		i += utf8_decode(s + i, n - i, &cp);
+		cw = wcwidth((wchar_t)cp);
+		w += cw > 0 ? (size_t)cw : 0;
+	}
+	return w;
+}
+
+static void
+print_cell(FILE *out, const char *s, size_t width, bool right, bool last)
+{
+	size_t w = display_width(s);
+	size_t pad = width > w ? width - w : 0;
+
+	if (right)
+		for (size_t i = 0; i < pad; i++)
+			fputc(' ', out);
+	fputs(s, out);
+	if (!right && !last)
+		for (size_t i = 0; i < pad; i++)
+			fputc(' ', out);
+	if (!last)
+		fputs("  ", out);
+}
+
+void
+table_print(const struct table *t, FILE *out)
+{
+	for (size_t c = 0; c < t->ncol; c++)
+		print_cell(out, t->head[c], t->width[c], t->right[c] && t->nrows,
+			   c + 1 == t->ncol);
+	fputc('\n', out);
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncol; c++)
+			print_cell(out, t->rows[r][c], t->width[c],
+				   t->right[c], c + 1 == t->ncol);
+		fputc('\n', out);
+	}
+}
