@@ -11,6 +11,8 @@
 #include "core/jsonu.h"
 #include "core/netaddr.h"
 
+#define ASFF_NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Longest description kept in attrs; the raw record keeps all of it. */
 #define ASFF_DESCRIPTION_MAX 2000
 
@@ -23,14 +25,19 @@ first_of(const cJSON *obj, const char *path)
 	return cJSON_IsArray(a) ? a->child : NULL;
 }
 
+/* The text of a non-empty string item, or NULL. */
+static const char *
+text_of(const cJSON *it)
+{
+	return cJSON_IsString(it) && it->valuestring[0] ? it->valuestring
+							 : NULL;
+}
+
 /* A non-empty string in ProductFields, whose keys contain slashes. */
 static const char *
 product_field(const cJSON *rec, const char *key)
 {
-	const cJSON *it = jsonu_key(jsonu_key(rec, "ProductFields"), key);
-
-	return cJSON_IsString(it) && it->valuestring[0] ? it->valuestring
-							 : NULL;
+	return text_of(jsonu_key(jsonu_key(rec, "ProductFields"), key));
 }
 
 /* ---- severity ---------------------------------------------------------- */
@@ -67,8 +74,7 @@ set_severity(struct event *ev, const cJSON *rec)
 	bool has_score = jsonu_double(jsonu_path(rec, "Severity.Normalized"),
 				      &score);
 
-	for (size_t i = 0; !label && i < sizeof(asff_label_paths) /
-						   sizeof(asff_label_paths[0]); i++)
+	for (size_t i = 0; !label && i < ASFF_NELEMS(asff_label_paths); i++)
 		label = jsonu_strne(rec, asff_label_paths[i]);
 	if (!label)
 		label = product_field(rec, "aws/securityhub/SeverityLabel");
@@ -94,10 +100,47 @@ target_resource(const cJSON *rec)
 	for (r = first; r; r = r->next) {
 		const char *role = jsonu_str(r, "ResourceRole");
 
-		if (cJSON_IsObject(r) && !(role && strcasecmp(role, "Actor") == 0))
+		if (!cJSON_IsObject(r))
+			continue;
+		if (!role || strcasecmp(role, "Actor") != 0)
 			return r;
 	}
 	return first;
+}
+
+/* What an AwsIamAccessKey resource tells about its principal. */
+static const struct {
+	const char *attr;
+	const char *path;
+} asff_key_attrs[] = {
+	{ "access_key_id", "AccessKeyId" },
+	{ "principal_id", "PrincipalId" },
+	{ "session_issuer_arn", "SessionContext.SessionIssuer.Arn" },
+};
+
+static int
+set_key_actor(struct event *ev, const cJSON *key, cJSON *attrs)
+{
+	const char *name = jsonu_strne(key, "PrincipalName");
+	int rc;
+
+	if (!name)
+		name = jsonu_strne(key, "UserName");
+	if (!name)
+		name = jsonu_strne(key, "PrincipalId");
+	if ((rc = event_set(ev, EF_ACTOR, name)) < 0 ||
+	    (rc = event_set(ev, EF_ACTOR_TYPE,
+			    jsonu_strne(key, "PrincipalType"))) < 0)
+		return rc;
+	for (size_t i = 0; i < ASFF_NELEMS(asff_key_attrs); i++) {
+		const char *v = jsonu_strne(key, asff_key_attrs[i].path);
+
+		if (v && !cJSON_AddStringToObject(attrs,
+						  asff_key_attrs[i].attr, v))
+			return err_set(ERR_NOMEM,
+				       "out of memory building attributes");
+	}
+	return 0;
 }
 
 /* The caller, from the resources that describe an identity: an access
@@ -111,31 +154,9 @@ set_actor(struct event *ev, const cJSON *rec, cJSON *attrs)
 
 	for (r = first_of(rec, "Resources"); r; r = r->next) {
 		const cJSON *key = jsonu_path(r, "Details.AwsIamAccessKey");
-		const char *name, *v;
 
-		if (!cJSON_IsObject(key))
-			continue;
-		name = jsonu_strne(key, "PrincipalName");
-		if (!name)
-			name = jsonu_strne(key, "UserName");
-		if (!name)
-			name = jsonu_strne(key, "PrincipalId");
-		if ((rc = event_set(ev, EF_ACTOR, name)) < 0 ||
-		    (rc = event_set(ev, EF_ACTOR_TYPE,
-				    jsonu_strne(key, "PrincipalType"))) < 0)
-			return rc;
-		v = jsonu_strne(key, "AccessKeyId");
-		if (!v)
-			v = jsonu_strne(r, "Id");
-		if (v && !cJSON_AddStringToObject(attrs, "access_key_id", v))
-			return err_set(ERR_NOMEM, "out of memory");
-		v = jsonu_strne(key, "PrincipalId");
-		if (v && !cJSON_AddStringToObject(attrs, "principal_id", v))
-			return err_set(ERR_NOMEM, "out of memory");
-		v = jsonu_strne(key, "SessionContext.SessionIssuer.Arn");
-		if (v && !cJSON_AddStringToObject(attrs, "session_issuer_arn", v))
-			return err_set(ERR_NOMEM, "out of memory");
-		return 0;
+		if (cJSON_IsObject(key))
+			return set_key_actor(ev, key, attrs);
 	}
 	for (r = first_of(rec, "Resources"); r; r = r->next) {
 		const char *type = jsonu_str(r, "Type");
@@ -152,55 +173,54 @@ set_actor(struct event *ev, const cJSON *rec, cJSON *attrs)
 	return 0;
 }
 
-/* Where the remote address of each kind of action is. */
-static const char *const asff_remote_paths[] = {
-	"Action.AwsApiCallAction.RemoteIpDetails",
-	"Action.NetworkConnectionAction.RemoteIpDetails",
-	"Action.KubernetesApiCallAction.RemoteIpDetails",
+/* Where a finding may name the remote address, in order of preference. */
+static const char *const asff_source_paths[] = {
+	"Action.AwsApiCallAction.RemoteIpDetails.IpAddressV4",
+	"Action.NetworkConnectionAction.RemoteIpDetails.IpAddressV4",
+	"Action.KubernetesApiCallAction.RemoteIpDetails.IpAddressV4",
+	"Action.PortProbeAction.PortProbeDetails.RemoteIpDetails.IpAddressV4",
+	"Network.SourceIpV4",
+	"Network.SourceIpV6",
 };
 
-static int
-set_ip(struct event *ev, enum event_field f, const char *s)
+/* Like jsonu_str, but an array on the way stands for its first element
+ * (PortProbeDetails is a list of probes). */
+static const char *
+str_through_arrays(const cJSON *obj, const char *path)
 {
-	char canon[NETADDR_BUFSZ];
+	char seg[64];
 
-	if (!s || !netaddr_canon_ip(s, canon))
-		return 0;
-	return event_set(ev, f, canon);
+	while (obj && path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+
+		if (n >= sizeof(seg))
+			return NULL;
+		memcpy(seg, path, n);
+		seg[n] = '\0';
+		if (cJSON_IsArray(obj))
+			obj = obj->child;
+		obj = jsonu_key(obj, seg);
+		path = dot ? dot + 1 : NULL;
+	}
+	return cJSON_IsString(obj) ? obj->valuestring : NULL;
 }
 
 static int
 set_source(struct event *ev, const cJSON *rec)
 {
-	const cJSON *probe;
+	char canon[NETADDR_BUFSZ];
 	const char *domain;
-	int rc;
 
-	for (size_t i = 0; i < sizeof(asff_remote_paths) /
-				       sizeof(asff_remote_paths[0]); i++) {
-		const cJSON *d = jsonu_path(rec, asff_remote_paths[i]);
+	for (size_t i = 0; i < ASFF_NELEMS(asff_source_paths); i++) {
+		const char *s = str_through_arrays(rec, asff_source_paths[i]);
 
-		if ((rc = set_ip(ev, EF_SRC_IP, jsonu_str(d, "IpAddressV4"))) < 0 ||
-		    (!ev->str[EF_SRC_IP] &&
-		     (rc = set_ip(ev, EF_SRC_IP, jsonu_str(d, "IpAddressV6"))) < 0))
-			return rc;
-		if (ev->str[EF_SRC_IP])
-			return 0;
+		if (s && netaddr_canon_ip(s, canon))
+			return event_set(ev, EF_SRC_IP, canon);
 	}
-	probe = first_of(rec, "Action.PortProbeAction.PortProbeDetails");
-	if ((rc = set_ip(ev, EF_SRC_IP,
-			 jsonu_str(probe, "RemoteIpDetails.IpAddressV4"))) < 0 ||
-	    ev->str[EF_SRC_IP])
-		return rc;
-	if ((rc = set_ip(ev, EF_SRC_IP,
-			 jsonu_str(rec, "Network.SourceIpV4"))) < 0 ||
-	    ev->str[EF_SRC_IP])
-		return rc;
-	if ((rc = set_ip(ev, EF_SRC_IP,
-			 jsonu_str(rec, "Network.SourceIpV6"))) < 0 ||
-	    ev->str[EF_SRC_IP])
-		return rc;
-	domain = jsonu_strne(rec, "Action.AwsApiCallAction.DomainDetails.Domain");
+	/* An API called by a service names its domain instead. */
+	domain = jsonu_strne(rec, "Action.AwsApiCallAction.DomainDetails."
+				  "Domain");
 	if (domain)
 		adapter_set_source(ev, domain);
 	return 0;
@@ -257,8 +277,7 @@ add_attrs(cJSON *attrs, const cJSON *rec)
 {
 	const char *desc = jsonu_strne(rec, "Description");
 
-	for (size_t i = 0; i < sizeof(asff_attr_paths) /
-				       sizeof(asff_attr_paths[0]); i++) {
+	for (size_t i = 0; i < ASFF_NELEMS(asff_attr_paths); i++) {
 		const char *v = jsonu_strne(rec, asff_attr_paths[i].path);
 
 		if (!v || jsonu_key(attrs, asff_attr_paths[i].attr))
@@ -266,13 +285,13 @@ add_attrs(cJSON *attrs, const cJSON *rec)
 		if (!cJSON_AddStringToObject(attrs, asff_attr_paths[i].attr, v))
 			return false;
 	}
-	for (size_t i = 0; i < sizeof(asff_product_fields) /
-				       sizeof(asff_product_fields[0]); i++) {
+	for (size_t i = 0; i < ASFF_NELEMS(asff_product_fields); i++) {
 		const char *v = product_field(rec, asff_product_fields[i].key);
 
 		if (!v || jsonu_key(attrs, asff_product_fields[i].attr))
 			continue;
-		if (!cJSON_AddStringToObject(attrs, asff_product_fields[i].attr, v))
+		if (!cJSON_AddStringToObject(attrs,
+					     asff_product_fields[i].attr, v))
 			return false;
 	}
 	if (desc) {
@@ -303,34 +322,50 @@ static const char *const asff_time_paths[] = {
 	"CreatedAt",
 };
 
+static void
+set_time(struct event *ev, const cJSON *rec, struct ingest_sink *sink)
+{
+	for (size_t i = 0; i < ASFF_NELEMS(asff_time_paths); i++) {
+		const char *t = jsonu_strne(rec, asff_time_paths[i]);
+
+		if (t) {
+			adapter_set_time(ev, sink, asff_time_paths[i], t);
+			return;
+		}
+	}
+	if (sink->warn)
+		sink->warn(sink, "UpdatedAt", "missing");
+}
+
 static int
 asff_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 	       struct ingest_sink *sink)
 {
 	struct event ev;
 	const cJSON *target = target_resource(rec);
-	const cJSON *type = first_of(rec, "Types");
 	const char *id = jsonu_strne(rec, "Id");
+	const char *action = text_of(first_of(rec, "Types"));
 	const char *region = jsonu_strne(rec, "Region");
 	cJSON *attrs = NULL;
 	int rc;
 
 	if (!id)
-		return err_set(ERR_FIELD, "field `Id`: missing or not a string");
+		return err_set(ERR_FIELD,
+			       "field `Id`: missing or not a string");
+	if (!action)
+		action = jsonu_strne(rec, "Title");
+	if (!region)
+		region = jsonu_strne(first_of(rec, "Resources"), "Region");
 
 	event_init(&ev);
 	ev.raw = raw;
 	ev.raw_len = raw_len;
-	if (!region)
-		region = jsonu_strne(first_of(rec, "Resources"), "Region");
 	if ((rc = event_set(&ev, EF_ID, id)) < 0 ||
 	    (rc = event_set(&ev, EF_SOURCE, "asff")) < 0 ||
 	    (rc = event_set(&ev, EF_KIND, "finding")) < 0 ||
-	    (rc = event_set(&ev, EF_ACTION,
-			    cJSON_IsString(type) && type->valuestring[0]
-				    ? type->valuestring
-				    : jsonu_strne(rec, "Title"))) < 0 ||
-	    (rc = event_set(&ev, EF_ACCOUNT, jsonu_strne(rec, "AwsAccountId"))) < 0 ||
+	    (rc = event_set(&ev, EF_ACTION, action)) < 0 ||
+	    (rc = event_set(&ev, EF_ACCOUNT,
+			    jsonu_strne(rec, "AwsAccountId"))) < 0 ||
 	    (rc = event_set(&ev, EF_REGION, region)) < 0 ||
 	    (rc = event_set(&ev, EF_RESOURCE, jsonu_strne(target, "Id"))) < 0 ||
 	    (rc = event_set(&ev, EF_RESOURCE_TYPE,
@@ -338,15 +373,7 @@ asff_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 	    (rc = set_severity(&ev, rec)) < 0 ||
 	    (rc = set_source(&ev, rec)) < 0)
 		goto fail;
-	for (size_t i = 0; i < sizeof(asff_time_paths) / sizeof(asff_time_paths[0]);
-	     i++) {
-		const char *t = jsonu_strne(rec, asff_time_paths[i]);
-
-		if (t) {
-			adapter_set_time(&ev, sink, asff_time_paths[i], t);
-			break;
-		}
-	}
+	set_time(&ev, rec, sink);
 
 	attrs = cJSON_CreateObject();
 	if (!attrs || !add_attrs(attrs, rec)) {

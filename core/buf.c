@@ -43,8 +43,8 @@ buf_grow(struct buf *b, size_t extra)
 
 	/* Room for the bytes and the NUL, without wrapping around. */
 	if (extra > SIZE_MAX - b->len - 1)
-		return err_set(ERR_NOMEM, "buffer of %zu bytes cannot grow by %zu",
-			       b->len, extra);
+		return err_set(ERR_NOMEM, "buffer of %zu bytes cannot grow "
+			       "by %zu", b->len, extra);
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
@@ -53,8 +53,8 @@ buf_grow(struct buf *b, size_t extra)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	p = realloc(b->data, cap);
 	if (!p)
-		return err_set(ERR_NOMEM, "out of memory growing a buffer to %zu bytes",
-			       cap);
+		return err_set(ERR_NOMEM, "out of memory growing a buffer to "
+			       "%zu bytes", cap);
 	if (!b->data)
 		p[0] = '\0';
 	b->data = p;

@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "core/jsonu.h"
 
+#define CT_NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* ---- what was acted on ------------------------------------------------- */
 
 /* One well-known requestParameters member that names the target of a call.
@@ -52,6 +54,10 @@ static const struct ct_param_rule ct_param_rules[] = {
 	{ "ec2", NULL, "flowLogIds.items.flowLogId", "flow_log" },
 	{ "ec2", NULL, "resourcesSet.items.resourceId", NULL },
 	{ "ec2", NULL, "groupName", "security_group" },
+	{ "ec2", NULL, "networkAclId", "network_acl" },
+	{ "ec2", NULL, "routeTableId", "route_table" },
+	{ "ec2", NULL, "internetGatewayId", "internet_gateway" },
+	{ "ec2", NULL, "vpcId", "vpc" },
 	{ "ec2-instance-connect", NULL, "instanceId", "ec2_instance" },
 	{ "lambda", NULL, "functionName", "lambda_function" },
 	{ "kms", NULL, "keyId", "kms_key" },
@@ -63,6 +69,11 @@ static const struct ct_param_rule ct_param_rules[] = {
 	{ "rds", NULL, "dBInstanceIdentifier", "rds_instance" },
 	{ "rds", NULL, "dBClusterIdentifier", "rds_cluster" },
 	{ "rds", NULL, "dBSnapshotIdentifier", "rds_snapshot" },
+	{ "rds", NULL, "dBClusterSnapshotIdentifier", "rds_cluster_snapshot" },
+	{ "rds", NULL, "dBSecurityGroupName", "rds_security_group" },
+	{ "codebuild", NULL, "projectArn", "codebuild_project" },
+	{ "codebuild", NULL, "projectName", "codebuild_project" },
+	{ "organizations", NULL, "accountId", "aws_account" },
 	{ "dynamodb", NULL, "tableName", "dynamodb_table" },
 	{ "sns", NULL, "topicArn", "sns_topic" },
 	{ "sqs", NULL, "queueUrl", "sqs_queue" },
@@ -70,7 +81,8 @@ static const struct ct_param_rule ct_param_rules[] = {
 	{ "ecs", NULL, "cluster", "ecs_cluster" },
 	{ "bedrock", NULL, "modelId", "bedrock_model" },
 	{ "config", NULL, "configurationRecorderName", "config_recorder" },
-	{ "rolesanywhere", "TrustAnchor", "name", "rolesanywhere_trust_anchor" },
+	{ "rolesanywhere", "TrustAnchor", "name",
+	  "rolesanywhere_trust_anchor" },
 	{ "rolesanywhere", "Profile", "name", "rolesanywhere_profile" },
 	{ NULL, NULL, "roleArn", "iam_role" },
 };
@@ -161,8 +173,7 @@ service_is(const char *event_source, const char *service)
 static const char *
 ec2_id_type(const char *id)
 {
-	for (size_t i = 0; i < sizeof(ec2_id_prefixes) /
-				       sizeof(ec2_id_prefixes[0]); i++)
+	for (size_t i = 0; i < CT_NELEMS(ec2_id_prefixes); i++)
 		if (strncmp(id, ec2_id_prefixes[i].prefix,
 			    strlen(ec2_id_prefixes[i].prefix)) == 0)
 			return ec2_id_prefixes[i].type;
@@ -199,7 +210,7 @@ arn_type(const char *arn)
 	if (service_len == 2 && strncmp(service, "s3", 2) == 0)
 		return strchr(kind, '/') ? "s3_object" : "s3_bucket";
 	kind_len = strcspn(kind, "/:");
-	for (size_t i = 0; i < sizeof(arn_kinds) / sizeof(arn_kinds[0]); i++) {
+	for (size_t i = 0; i < CT_NELEMS(arn_kinds); i++) {
 		const char *s = arn_kinds[i].arn_service;
 		const char *k = arn_kinds[i].arn_kind;
 
@@ -214,7 +225,7 @@ arn_type(const char *arn)
 static const char *
 cfn_type(const char *type)
 {
-	for (size_t i = 0; i < sizeof(arn_kinds) / sizeof(arn_kinds[0]); i++)
+	for (size_t i = 0; i < CT_NELEMS(arn_kinds); i++)
 		if (strcmp(type, arn_kinds[i].cfn_type) == 0)
 			return arn_kinds[i].type;
 	return NULL;
@@ -232,14 +243,14 @@ set_resource(struct event *ev, const cJSON *rec)
 
 	/* requestParameters may be an object, a string, an array or null. */
 	if (cJSON_IsObject(params)) {
-		for (size_t i = 0; i < sizeof(ct_param_rules) /
-					       sizeof(ct_param_rules[0]); i++) {
+		for (size_t i = 0; i < CT_NELEMS(ct_param_rules); i++) {
 			const struct ct_param_rule *r = &ct_param_rules[i];
 			const char *v;
 
 			if (!service_is(source, r->service))
 				continue;
-			if (r->name_has && (!name || !strstr(name, r->name_has)))
+			if (r->name_has &&
+			    (!name || !strstr(name, r->name_has)))
 				continue;
 			v = param_string(params, r->path);
 			if (!v)
@@ -330,7 +341,8 @@ static const struct {
 	{ "user_name", "userIdentity.userName" },
 	{ "invoked_by", "userIdentity.invokedBy" },
 	/* An empty {} sessionIssuer has no arn: no role was assumed. */
-	{ "session_issuer_arn", "userIdentity.sessionContext.sessionIssuer.arn" },
+	{ "session_issuer_arn",
+	  "userIdentity.sessionContext.sessionIssuer.arn" },
 	{ "recipient_account", "recipientAccountId" },
 	{ "error_message", "errorMessage" },
 	{ "event_type", "eventType" },
@@ -371,11 +383,11 @@ set_attrs(struct event *ev, const cJSON *rec, const char *source_label)
 
 	if (!attrs)
 		return err_set(ERR_NOMEM, "out of memory building attributes");
-	for (size_t i = 0; i < sizeof(ct_attr_paths) / sizeof(ct_attr_paths[0]);
-	     i++) {
+	for (size_t i = 0; i < CT_NELEMS(ct_attr_paths); i++) {
 		const char *v = jsonu_strne(rec, ct_attr_paths[i].path);
 
-		if (v && !cJSON_AddStringToObject(attrs, ct_attr_paths[i].attr, v))
+		if (v && !cJSON_AddStringToObject(attrs,
+						  ct_attr_paths[i].attr, v))
 			rc = ERR_NOMEM;
 	}
 	if (source_label &&
@@ -405,7 +417,8 @@ is_digest(const cJSON *rec)
 static int
 cloudtrail_detect(const cJSON *rec)
 {
-	if (jsonu_has_all(rec, "eventVersion", "eventSource", "eventName", NULL))
+	if (jsonu_has_all(rec, "eventVersion", "eventSource", "eventName",
+			  NULL))
 		return 90;
 	if (is_digest(rec))
 		return 90;
@@ -417,6 +430,7 @@ static const struct {
 	enum event_field field;
 	const char *path;
 } ct_field_paths[] = {
+	{ EF_ID, "eventID" },
 	{ EF_ACTION, "eventName" },
 	{ EF_ACTOR_TYPE, "userIdentity.type" },
 	/* Only the caller's own account: an AWSService identity has none,
@@ -428,12 +442,47 @@ static const struct {
 };
 
 static int
+set_fields(struct event *ev, const cJSON *rec)
+{
+	int rc;
+
+	for (size_t i = 0; i < CT_NELEMS(ct_field_paths); i++) {
+		const char *v = jsonu_strne(rec, ct_field_paths[i].path);
+
+		if ((rc = event_set(ev, ct_field_paths[i].field, v)) < 0)
+			return rc;
+	}
+	if ((rc = event_set(ev, EF_SOURCE, "cloudtrail")) < 0 ||
+	    (rc = event_set(ev, EF_KIND, kind_of(rec))) < 0 ||
+	    (rc = event_set(ev, EF_OUTCOME, outcome_of(rec))) < 0)
+		return rc;
+	return event_set(ev, EF_ACTOR, actor_of(jsonu_key(rec, "userIdentity")));
+}
+
+/* Logstash-shipped records (the OTRF captures) carry @timestamp only. */
+static void
+set_time(struct event *ev, const cJSON *rec, struct ingest_sink *sink)
+{
+	static const char *const fields[] = { "eventTime", "@timestamp" };
+
+	for (size_t i = 0; i < CT_NELEMS(fields); i++) {
+		const char *t = jsonu_strne(rec, fields[i]);
+
+		if (t) {
+			adapter_set_time(ev, sink, fields[i], t);
+			return;
+		}
+	}
+	if (sink->warn)
+		sink->warn(sink, "eventTime", "missing");
+}
+
+static int
 cloudtrail_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 		     struct ingest_sink *sink)
 {
 	struct event ev;
-	const cJSON *ui = jsonu_key(rec, "userIdentity");
-	const char *id, *src, *label = NULL;
+	const char *src, *label = NULL;
 	int rc;
 
 	if (is_digest(rec)) {
@@ -442,36 +491,18 @@ cloudtrail_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 		return 0;
 	}
 	if (!jsonu_strne(rec, "eventName"))
-		return err_set(ERR_FIELD, "field `eventName`: missing or not a "
-					  "string");
+		return err_set(ERR_FIELD,
+			       "field `eventName`: missing or not a string");
 
 	event_init(&ev);
 	ev.raw = raw;
 	ev.raw_len = raw_len;
-	if ((rc = event_set(&ev, EF_SOURCE, "cloudtrail")) < 0 ||
-	    (rc = event_set(&ev, EF_KIND, kind_of(rec))) < 0 ||
-	    (rc = event_set(&ev, EF_OUTCOME, outcome_of(rec))) < 0)
+	if ((rc = set_fields(&ev, rec)) < 0)
 		goto fail;
-	id = jsonu_strne(rec, "eventID");
-	rc = id ? event_set(&ev, EF_ID, id)
-		: adapter_hash_id(&ev, "ct-", raw, raw_len);
-	if (rc < 0)
+	if (!ev.str[EF_ID] &&
+	    (rc = adapter_hash_id(&ev, "ct-", raw, raw_len)) < 0)
 		goto fail;
-	for (size_t i = 0; i < sizeof(ct_field_paths) / sizeof(ct_field_paths[0]);
-	     i++)
-		if ((rc = event_set(&ev, ct_field_paths[i].field,
-				    jsonu_strne(rec, ct_field_paths[i].path))) < 0)
-			goto fail;
-	if ((rc = event_set(&ev, EF_ACTOR, actor_of(ui))) < 0)
-		goto fail;
-
-	/* Logstash-shipped records (the OTRF captures) carry @timestamp only. */
-	if (jsonu_strne(rec, "eventTime"))
-		adapter_set_time(&ev, sink, "eventTime", jsonu_str(rec, "eventTime"));
-	else
-		adapter_set_time(&ev, sink, "@timestamp",
-				 jsonu_strne(rec, "@timestamp"));
-
+	set_time(&ev, rec, sink);
 	src = jsonu_strne(rec, "sourceIPAddress");
 	if (src && adapter_set_source(&ev, src) == 0)
 		label = src; /* "AWS Internal" and the like */

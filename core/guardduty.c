@@ -13,6 +13,8 @@
 #include "core/jsonu.h"
 #include "core/netaddr.h"
 
+#define GD_NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Longest description kept in attrs; the raw record keeps all of it. */
 #define GD_DESCRIPTION_MAX 2000
 
@@ -34,7 +36,8 @@ gd_get(const cJSON *obj, const char *path)
 		seg[n] = '\0';
 		if (cJSON_IsArray(obj))
 			obj = obj->child;
-		obj = cJSON_IsObject(obj) ? cJSON_GetObjectItem(obj, seg) : NULL;
+		obj = cJSON_IsObject(obj) ? cJSON_GetObjectItem(obj, seg)
+					  : NULL;
 		path = dot ? dot + 1 : NULL;
 	}
 	return obj;
@@ -101,8 +104,7 @@ set_resource(struct event *ev, const cJSON *res)
 
 	if (!gd_type)
 		return 0;
-	for (size_t i = 0; i < sizeof(gd_resources) / sizeof(gd_resources[0]);
-	     i++) {
+	for (size_t i = 0; i < GD_NELEMS(gd_resources); i++) {
 		if (strcasecmp(gd_type, gd_resources[i].gd_type) != 0)
 			continue;
 		type = gd_resources[i].type;
@@ -132,17 +134,33 @@ static const char *const gd_remote_actions[] = {
 	"portProbeAction.portProbeDetails",
 };
 
-static int
-set_ip(struct event *ev, enum event_field f, const cJSON *details)
+/* The canonical text of the address in an ipDetails object, or NULL. */
+static const char *
+ip_of(const cJSON *details, char *canon)
 {
-	char canon[NETADDR_BUFSZ];
 	const char *s = gd_str(details, "ipAddressV4");
 
 	if (!s)
 		s = gd_str(details, "ipAddressV6");
-	if (!s || !netaddr_canon_ip(s, canon))
-		return 0;
-	return event_set(ev, f, canon);
+	return s && netaddr_canon_ip(s, canon) ? canon : NULL;
+}
+
+/* The first action that names a remote address (a port probe's first
+ * probe), or NULL. */
+static const cJSON *
+remote_action(const cJSON *action)
+{
+	char canon[NETADDR_BUFSZ];
+
+	for (size_t i = 0; i < GD_NELEMS(gd_remote_actions); i++) {
+		const cJSON *a = gd_get(action, gd_remote_actions[i]);
+
+		if (cJSON_IsArray(a))
+			a = a->child;
+		if (ip_of(gd_get(a, "remoteIpDetails"), canon))
+			return a;
+	}
+	return NULL;
 }
 
 /* src is always the remote party, whatever the direction (kept in
@@ -150,43 +168,34 @@ set_ip(struct event *ev, enum event_field f, const cJSON *details)
 static int
 set_network(struct event *ev, const cJSON *action)
 {
-	const cJSON *a = NULL;
+	const cJSON *a = remote_action(action);
+	char canon[NETADDR_BUFSZ], lower[16];
 	const char *proto, *domain;
+	size_t n;
 	int rc;
 
-	for (size_t i = 0; i < sizeof(gd_remote_actions) /
-				       sizeof(gd_remote_actions[0]) && !ev->str[EF_SRC_IP];
-	     i++) {
-		a = gd_get(action, gd_remote_actions[i]);
-		if (cJSON_IsArray(a))
-			a = a->child;
-		if ((rc = set_ip(ev, EF_SRC_IP, gd_get(a, "remoteIpDetails"))) < 0)
+	if (a) {
+		const cJSON *remote = gd_get(a, "remoteIpDetails");
+		const cJSON *local = gd_get(a, "localIpDetails");
+
+		ev->src_port = gd_port(gd_get(a, "remotePortDetails.port"));
+		ev->dst_port = gd_port(gd_get(a, "localPortDetails.port"));
+		if ((rc = event_set(ev, EF_SRC_IP, ip_of(remote, canon))) < 0 ||
+		    (rc = event_set(ev, EF_DST_IP, ip_of(local, canon))) < 0)
 			return rc;
-		if (ev->str[EF_SRC_IP]) {
-			ev->src_port = gd_port(gd_get(a, "remotePortDetails.port"));
-			ev->dst_port = gd_port(gd_get(a, "localPortDetails.port"));
-			if ((rc = set_ip(ev, EF_DST_IP,
-					 gd_get(a, "localIpDetails"))) < 0)
-				return rc;
-		}
+	} else {
+		/* An API called by a service carries its domain instead. */
+		domain = gd_str(action, "awsApiCallAction.domainDetails.domain");
+		if (domain)
+			adapter_set_source(ev, domain);
 	}
-	/* An API called by a service carries its domain instead. */
-	domain = gd_str(action, "awsApiCallAction.domainDetails.domain");
-	if (!ev->str[EF_SRC_IP] && domain)
-		adapter_set_source(ev, domain);
 
 	proto = gd_str(action, "networkConnectionAction.protocol");
-	if (proto) {
-		char lower[16];
-		size_t n = strlen(proto);
-
-		if (n >= sizeof(lower))
-			return event_set(ev, EF_PROTOCOL, proto);
-		for (size_t i = 0; i <= n; i++)
-			lower[i] = (char)tolower((unsigned char)proto[i]);
-		return event_set(ev, EF_PROTOCOL, lower);
-	}
-	return 0;
+	if (!proto || (n = strlen(proto)) >= sizeof(lower))
+		return event_set(ev, EF_PROTOCOL, proto);
+	for (size_t i = 0; i <= n; i++)
+		lower[i] = (char)tolower((unsigned char)proto[i]);
+	return event_set(ev, EF_PROTOCOL, lower);
 }
 
 static int
@@ -225,7 +234,8 @@ static const struct {
 	{ "service_name", "service.action.awsApiCallAction.serviceName" },
 	{ "caller_type", "service.action.awsApiCallAction.callerType" },
 	{ "action_type", "service.action.actionType" },
-	{ "direction", "service.action.networkConnectionAction.connectionDirection" },
+	{ "direction",
+	  "service.action.networkConnectionAction.connectionDirection" },
 	{ "first_seen", "service.eventFirstSeen" },
 	{ "last_seen", "service.eventLastSeen" },
 	{ "detector_id", "service.detectorId" },
@@ -256,12 +266,12 @@ set_attrs(struct event *ev, const cJSON *rec, int64_t count, bool has_count)
 	const cJSON *archived = gd_get(rec, "service.archived");
 	bool ok = attrs != NULL;
 
-	for (size_t i = 0; ok && i < sizeof(gd_attr_paths) /
-					     sizeof(gd_attr_paths[0]); i++) {
+	for (size_t i = 0; ok && i < GD_NELEMS(gd_attr_paths); i++) {
 		const char *v = gd_str(rec, gd_attr_paths[i].path);
 
 		if (v)
-			ok = cJSON_AddStringToObject(attrs, gd_attr_paths[i].attr, v);
+			ok = cJSON_AddStringToObject(attrs,
+						     gd_attr_paths[i].attr, v);
 	}
 	if (ok && desc) {
 		cJSON *d = cJSON_AddStringToObject(attrs, "description", desc);
@@ -273,7 +283,8 @@ set_attrs(struct event *ev, const cJSON *rec, int64_t count, bool has_count)
 	if (ok && gd_true(gd_get(rec, "service.additionalInfo.sample")))
 		ok = cJSON_AddTrueToObject(attrs, "sample");
 	if (ok && cJSON_IsBool(archived))
-		ok = cJSON_AddBoolToObject(attrs, "archived", cJSON_IsTrue(archived));
+		ok = cJSON_AddBoolToObject(attrs, "archived",
+					   cJSON_IsTrue(archived));
 	if (ok && has_count)
 		ok = cJSON_AddNumberToObject(attrs, "count", (double)count);
 	if (!ok) {
@@ -305,6 +316,21 @@ static const char *const gd_time_paths[] = {
 	"createdAt",
 };
 
+static void
+set_time(struct event *ev, const cJSON *rec, struct ingest_sink *sink)
+{
+	for (size_t i = 0; i < GD_NELEMS(gd_time_paths); i++) {
+		const char *t = gd_str(rec, gd_time_paths[i]);
+
+		if (t) {
+			adapter_set_time(ev, sink, gd_time_paths[i], t);
+			return;
+		}
+	}
+	if (sink->warn)
+		sink->warn(sink, "updatedAt", "missing");
+}
+
 static int
 guardduty_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 		    struct ingest_sink *sink)
@@ -318,7 +344,8 @@ guardduty_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 	int rc;
 
 	if (!type)
-		return err_set(ERR_FIELD, "field `type`: missing or not a string");
+		return err_set(ERR_FIELD,
+			       "field `type`: missing or not a string");
 
 	event_init(&ev);
 	ev.raw = raw;
@@ -341,20 +368,12 @@ guardduty_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 				    event_severity_band(score))) < 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < sizeof(gd_time_paths) / sizeof(gd_time_paths[0]);
-	     i++) {
-		const char *t = gd_str(rec, gd_time_paths[i]);
-
-		if (t) {
-			adapter_set_time(&ev, sink, gd_time_paths[i], t);
-			break;
-		}
-	}
+	set_time(&ev, rec, sink);
 	/* A later update of the same finding has a higher count and
 	 * replaces the stored one. */
 	has_count = jsonu_int64(gd_get(rec, "service.count"), &count);
 	if (has_count)
-		ev.rank = count > INT_MAX ? INT_MAX : count < 0 ? 0 : (int)count;
+		ev.rank = count < 0 ? 0 : count > INT_MAX ? INT_MAX : (int)count;
 
 	if ((rc = set_resource(&ev, res)) < 0 ||
 	    (rc = set_actor(&ev, res)) < 0 ||

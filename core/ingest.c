@@ -318,9 +318,11 @@ process_record(struct ingest *in, const cJSON *rec, const char *raw,
 	in->cur_source = a->name;
 	err_clear();
 	rc = a->normalize(rec, raw, raw_len, &in->sink);
-	if (rc < 0 && !in->fatal)
+	if (rc < 0 && !in->fatal) {
+		source_stats(in, a->name)->errors++;
 		record_error(in, "%s: %s", a->name,
 			     *err_msg() ? err_msg() : err_str(rc));
+	}
 	in->cur_source = NULL;
 }
 
@@ -696,6 +698,8 @@ ingest_text_stream(struct ingest *in, struct stream *s)
 	struct vpcflow_layout *layout = NULL;
 	bool configured = false;
 
+	in->line = 0; /* counted as each line is taken */
+
 	if (in->o.vpc_fields) {
 		if (vpcflow_layout_parse(in->o.vpc_fields,
 					 strlen(in->o.vpc_fields), &layout) < 0) {
@@ -762,8 +766,10 @@ ingest_text_stream(struct ingest *in, struct stream *s)
 		in->raw_len = len;
 		in->cur_source = "vpcflow";
 		err_clear();
-		if (vpcflow_line(layout, line, len, &in->sink) < 0 && !in->fatal)
+		if (vpcflow_line(layout, line, len, &in->sink) < 0 && !in->fatal) {
+			source_stats(in, "vpcflow")->errors++;
 			record_error(in, "vpcflow: %s", err_msg());
+		}
 		in->cur_source = NULL;
 		if (in->fatal)
 			break;

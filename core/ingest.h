@@ -22,6 +22,7 @@ struct ingest_source_stats {
 	uint64_t added;      /* events new to the store */
 	uint64_t identities; /* identity objects stored */
 	uint64_t warnings;   /* fields left absent because they were bad */
+	uint64_t errors;     /* records this adapter rejected */
 };
 
 struct ingest_skip_reason {

@@ -21,32 +21,25 @@ enum {
 	C_STR = 4,      /* " \ */
 	C_NUMSTART = 8, /* - 0-9 */
 	C_HIGH = 16,    /* 0x80-0xFF */
-	C_SCALAR_END = 32 /* whitespace , ] } : ends a bare scalar in an array */
+	C_SCALAR_END = 32 /* whitespace , : ] } end a bare scalar */
 };
 
-static unsigned char cls[256];
+#define WS (C_WS | C_SCALAR_END)
+#define HI4 C_HIGH, C_HIGH, C_HIGH, C_HIGH
+#define HI16 HI4, HI4, HI4, HI4
 
-static void
-cls_init(void)
-{
-	int c;
-
-	if (cls['"'])
-		return;
-	cls[' '] = cls['\t'] = cls['\n'] = cls['\r'] = C_WS | C_SCALAR_END;
-	cls['['] = cls['{'] = C_STRUCT;
-	cls[']'] = cls['}'] = C_STRUCT | C_SCALAR_END;
-	cls[','] = cls[':'] = C_SCALAR_END;
-	cls['\\'] = C_STR;
-	cls['-'] = C_NUMSTART;
-	for (c = '0'; c <= '9'; c++)
-		cls[c] = C_NUMSTART;
-	for (c = 0x80; c <= 0xFF; c++)
-		cls[c] = C_HIGH;
-	/* Last: it doubles as the "table is ready" flag, and threads racing
-	 * here write the same values. */
-	cls['"'] = C_STRUCT | C_STR;
-}
+/* Constant, so any thread may scan at any time. */
+static const unsigned char cls[256] = {
+	[' '] = WS, ['\t'] = WS, ['\n'] = WS, ['\r'] = WS,
+	['"'] = C_STRUCT | C_STR, ['\\'] = C_STR,
+	['['] = C_STRUCT, ['{'] = C_STRUCT,
+	[']'] = C_STRUCT | C_SCALAR_END, ['}'] = C_STRUCT | C_SCALAR_END,
+	[','] = C_SCALAR_END, [':'] = C_SCALAR_END,
+	['-'] = C_NUMSTART,
+	['0'] = C_NUMSTART, C_NUMSTART, C_NUMSTART, C_NUMSTART, C_NUMSTART,
+	C_NUMSTART, C_NUMSTART, C_NUMSTART, C_NUMSTART, C_NUMSTART,
+	[0x80] = HI16, HI16, HI16, HI16, HI16, HI16, HI16, HI16,
+};
 
 #define CLS(c) cls[(unsigned char)(c)]
 
@@ -56,7 +49,6 @@ void
 jsonscan_init(struct jsonscan *js)
 {
 	memset(js, 0, sizeof(*js));
-	cls_init();
 }
 
 /* Past the closing quote of the string whose body starts at p[i], or n if
@@ -227,8 +219,8 @@ find_member_array(const char *p, size_t n, size_t i, const char *key,
 	size_t klen = strlen(key), ks, ke;
 
 	if (i >= n || p[i] != '{')
-		return err_set(ERR_PARSE, "not a JSON object (looking for `%s`)",
-			       key);
+		return err_set(ERR_PARSE, "not a JSON object (looking for "
+			       "`%s`)", key);
 	i = skip_ws(p, i + 1, n);
 	while (i < n && p[i] == '"') {
 		ks = i + 1;
@@ -267,7 +259,6 @@ jsonscan_array_spans(const char *p, size_t n, const char *key,
 	size_t len = 0, cap = 0, i, end;
 	int rc = 0;
 
-	cls_init();
 	i = skip_ws(p, 0, n);
 	if (key) {
 		if ((rc = find_member_array(p, n, i, key, &i)) < 0)
@@ -322,16 +313,41 @@ out:
 /* Digits a double holds exactly in every case. */
 #define EXACT_DIGITS 15
 
+/* Past the number starting at p[i] ('-' or a digit); *wrap says whether it
+ * is an integer of more than EXACT_DIGITS digits. The rest of a real number
+ * (fraction, exponent) is passed over whole, so its digits never count. */
+static size_t
+skip_number(const char *p, size_t i, size_t n, bool *wrap)
+{
+	size_t digits = i;
+
+	if (p[i] == '-')
+		digits = ++i;
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++;
+	digits = i - digits;
+	*wrap = false;
+	if (i < n && (p[i] == '.' || p[i] == 'e' || p[i] == 'E')) {
+		while (i < n && ((CLS(p[i]) & C_NUMSTART) || p[i] == '.' ||
+				 p[i] == '+' || p[i] == 'e' || p[i] == 'E'))
+			i++;
+		return i;
+	}
+	*wrap = digits > EXACT_DIGITS;
+	return i;
+}
+
+/* Copies in runs: bytes are only appended when something must change, or
+ * at the end, so clean text costs one table lookup per byte. */
 int
 jsonscan_prepare(const char *p, size_t n, struct buf *out)
 {
 	static const char fffd[3] = { '\xEF', '\xBF', '\xBD' };
 	size_t i = 0, run = 0, start, k;
-	bool in_string = false, integer;
+	bool in_string = false, wrap;
 	unsigned cp;
 	int rc;
 
-	cls_init();
 	if ((rc = buf_grow(out, n + 16)) < 0)
 		return rc;
 	while (i < n) {
@@ -348,8 +364,7 @@ jsonscan_prepare(const char *p, size_t n, struct buf *out)
 			if (p[i] == '\\') {
 				/* Skip the escaped byte unless it starts a
 				 * UTF-8 sequence that still needs checking. */
-				i++;
-				if (i < n && !(CLS(p[i]) & C_HIGH))
+				if (++i < n && !(CLS(p[i]) & C_HIGH))
 					i++;
 				continue;
 			}
@@ -366,28 +381,13 @@ jsonscan_prepare(const char *p, size_t n, struct buf *out)
 			}
 			if (CLS(p[i]) & C_NUMSTART) {
 				start = i;
-				if (p[i] == '-')
-					i++;
-				while (i < n && p[i] >= '0' && p[i] <= '9')
-					i++;
-				integer = i == n || (p[i] != '.' &&
-						     p[i] != 'e' && p[i] != 'E');
-				k = i - start - (p[start] == '-');
-				if (!integer) {
-					/* The rest of a real number is copied
-					 * as it is, digits included. */
-					while (i < n && ((CLS(p[i]) & C_NUMSTART) ||
-							 p[i] == '.' || p[i] == '+' ||
-							 p[i] == 'e' || p[i] == 'E'))
-						i++;
+				i = skip_number(p, i, n, &wrap);
+				if (!wrap)
 					continue;
-				}
-				if (k <= EXACT_DIGITS)
-					continue;
-				if ((rc = buf_add(out, p + run, start - run)) < 0 ||
-				    (rc = buf_addc(out, '"')) < 0 ||
-				    (rc = buf_add(out, p + start, i - start)) < 0 ||
-				    (rc = buf_addc(out, '"')) < 0)
+				if ((rc = buf_add(out, p + run, start - run)) ||
+				    (rc = buf_addc(out, '"')) ||
+				    (rc = buf_add(out, p + start, i - start)) ||
+				    (rc = buf_addc(out, '"')))
 					return rc;
 				run = i;
 				continue;
@@ -395,6 +395,7 @@ jsonscan_prepare(const char *p, size_t n, struct buf *out)
 			/* Bytes >= 0x80 outside strings: checked below. */
 		}
 		k = utf8_decode(p + i, n - i, &cp);
+		/* U+FFFD that was already in the text is well-formed. */
 		if (cp != 0xFFFD || (k == 3 && memcmp(p + i, fffd, 3) == 0)) {
 			i += k;
 			continue;

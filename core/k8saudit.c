@@ -10,6 +10,8 @@
 #include "core/jsonu.h"
 #include "core/netaddr.h"
 
+#define K8S_NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* A request is logged once per stage under one auditID; the store keeps
  * the record of the highest rank, so the stages merge in any order. */
 static const struct {
@@ -36,7 +38,7 @@ k8saudit_actor_type(const char *username)
 {
 	if (!username)
 		return NULL;
-	for (size_t i = 0; i < sizeof(k8s_actor_types) / sizeof(k8s_actor_types[0]); i++) {
+	for (size_t i = 0; i < K8S_NELEMS(k8s_actor_types); i++) {
 		size_t n = strlen(k8s_actor_types[i].prefix);
 
 		if (strncmp(username, k8s_actor_types[i].prefix, n) == 0)
@@ -69,7 +71,7 @@ k8saudit_set_resource(struct event *ev, const char *resource,
 static int
 k8s_stage_rank(const char *stage)
 {
-	for (size_t i = 0; stage && i < sizeof(k8s_stages) / sizeof(k8s_stages[0]); i++)
+	for (size_t i = 0; stage && i < K8S_NELEMS(k8s_stages); i++)
 		if (strcmp(stage, k8s_stages[i].stage) == 0)
 			return k8s_stages[i].rank;
 	return 0;
@@ -84,7 +86,8 @@ k8s_detect(const cJSON *rec)
 	if (!kind || strcmp(kind, "Event") != 0)
 		return 0;
 	if (cJSON_IsString(api))
-		return strncmp(api->valuestring, "audit.k8s.io/", 13) == 0 ? 95 : 0;
+		return strncmp(api->valuestring, "audit.k8s.io/", 13) == 0
+			       ? 95 : 0;
 	/* Old captures and forwarders drop apiVersion; a core/v1 Event (with
 	 * involvedObject) is a different thing. */
 	if (api || jsonu_key(rec, "involvedObject") || !jsonu_str(rec, "verb"))
@@ -106,7 +109,8 @@ k8s_set_time(struct event *ev, const cJSON *rec, struct ingest_sink *sink)
 	};
 
 	for (size_t i = 0; i < 3 && !ev->has_time; i++)
-		adapter_set_time(ev, sink, fields[i], jsonu_strne(rec, fields[i]));
+		adapter_set_time(ev, sink, fields[i],
+				 jsonu_strne(rec, fields[i]));
 }
 
 static int
@@ -193,7 +197,7 @@ static const struct {
 static int
 k8s_attrs(const cJSON *rec, cJSON *attrs)
 {
-	for (size_t i = 0; i < sizeof(k8s_attr_map) / sizeof(k8s_attr_map[0]); i++) {
+	for (size_t i = 0; i < K8S_NELEMS(k8s_attr_map); i++) {
 		const cJSON *it = rec;
 		cJSON *copy;
 

@@ -270,7 +270,12 @@ ocsf_outcome(struct ocsf_ctx *c, bool finding)
 	else if (!finding && jsonu_int64(jsonu_key(c->rec, "status_id"), &id))
 		ocsf_offer(c, EF_OUTCOME, id == 1 ? "success"
 					  : id == 2 ? "failure" : NULL);
-	ocsf_offer(c, EF_ERROR_CODE, jsonu_strne(c->rec, "status_code"));
+	/* status_code is the source's own code ("OK" and "200" as readily as
+	 * "AccessDenied"): an error code only when the event did not succeed. */
+	if (c->ev->str[EF_OUTCOME] && strcmp(c->ev->str[EF_OUTCOME], "success") == 0)
+		ocsf_attr_path(c, "status_code", "status_code");
+	else
+		ocsf_offer(c, EF_ERROR_CODE, jsonu_strne(c->rec, "status_code"));
 }
 
 /* severity_id captions 0-6; 6 (Fatal) has no band of its own. */
@@ -552,7 +557,7 @@ ocsf_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 	if ((rc = c.rc) < 0)
 		goto out;
 	if (!ev.str[EF_ID] &&
-	    (rc = adapter_hash_id(&ev, adapter_ocsf.name, raw, raw_len)) < 0)
+	    (rc = adapter_hash_id(&ev, "ocsf-", raw, raw_len)) < 0)
 		goto out;
 	rc = adapter_attrs(&ev, c.attrs);
 	c.attrs = NULL;

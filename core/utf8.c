@@ -101,7 +101,7 @@ utf8_repair(const char *s, size_t n, struct buf *out)
 			i += (size_t)k;
 			continue;
 		}
-		/* Copy the good run in one go, then one U+FFFD for the subpart. */
+		/* The good run in one go, then one U+FFFD for the subpart. */
 		if ((rc = buf_add(out, s + start, i - start)) < 0 ||
 		    (rc = buf_add(out, replacement, sizeof(replacement))) < 0)
 			return rc;

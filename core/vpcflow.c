@@ -81,7 +81,8 @@ static const struct flow_field {
 	{ "reject-reason", { "rejectReason" }, FK_TEXT, 0 },
 };
 
-#define FLOW_NFIELDS (sizeof(flow_fields) / sizeof(flow_fields[0]))
+#define FLOW_NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define FLOW_NFIELDS FLOW_NELEMS(flow_fields)
 
 static const struct {
 	unsigned number;
@@ -163,7 +164,7 @@ flow_attr_uint(cJSON *attrs, const struct flow_field *f, uint64_t v)
 static void
 flow_set_protocol(struct event *ev, uint64_t number)
 {
-	for (size_t i = 0; i < sizeof(flow_protocols) / sizeof(flow_protocols[0]); i++)
+	for (size_t i = 0; i < FLOW_NELEMS(flow_protocols); i++)
 		if (flow_protocols[i].number == number) {
 			event_set(ev, EF_PROTOCOL, flow_protocols[i].name);
 			return;
@@ -491,7 +492,7 @@ flow_detect(const cJSON *rec)
 {
 	if (!cJSON_IsObject(rec))
 		return 0;
-	for (size_t i = 0; i < sizeof(flow_foreign_keys) / sizeof(flow_foreign_keys[0]); i++)
+	for (size_t i = 0; i < FLOW_NELEMS(flow_foreign_keys); i++)
 		if (jsonu_key(rec, flow_foreign_keys[i]))
 			return 0;
 	if ((jsonu_key(rec, "srcAddr") && jsonu_key(rec, "dstAddr")) ||

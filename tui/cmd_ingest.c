@@ -61,20 +61,21 @@ static void
 print_summary(const struct ingest_stats *s)
 {
 	static const char *const head[] = { "source", "events", "new",
-					    "identities", "warnings" };
+					    "identities", "warnings", "errors" };
 	struct table t;
 
-	if (table_init(&t, 5, head) < 0)
+	if (table_init(&t, 6, head) < 0)
 		return;
 	for (size_t i = 0; i < s->nsrc; i++) {
-		char ev[24], added[24], id[24], warn[24];
-		const char *cells[] = { s->src[i].name, ev, added, id, warn };
-		const bool num[] = { false, true, true, true, true };
+		char ev[24], added[24], id[24], warn[24], errs[24];
+		const char *cells[] = { s->src[i].name, ev, added, id, warn, errs };
+		const bool num[] = { false, true, true, true, true, true };
 
 		snprintf(ev, sizeof(ev), "%" PRIu64, s->src[i].events);
 		snprintf(added, sizeof(added), "%" PRIu64, s->src[i].added);
 		snprintf(id, sizeof(id), "%" PRIu64, s->src[i].identities);
 		snprintf(warn, sizeof(warn), "%" PRIu64, s->src[i].warnings);
+		snprintf(errs, sizeof(errs), "%" PRIu64, s->src[i].errors);
 		table_add(&t, cells, num);
 	}
 	if (s->nsrc)
