@@ -21,6 +21,7 @@ const struct adapter *const adapter_table[] = {
 	&adapter_falco,
 	&adapter_ocsf,
 	&adapter_iam_authz,
+	&adapter_wiz,
 	&adapter_vpcflow,
 	NULL,
 };

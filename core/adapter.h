@@ -61,6 +61,7 @@ extern const struct adapter adapter_k8s_audit;
 extern const struct adapter adapter_vpcflow;   /* JSON flow records */
 extern const struct adapter adapter_ocsf;
 extern const struct adapter adapter_iam_authz;
+extern const struct adapter adapter_wiz;       /* Wiz Defend detections */
 
 /* A sink that collects events in memory, for tests and tools. */
 struct event_list {

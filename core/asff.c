@@ -113,15 +113,17 @@ static const struct {
 	const char *attr;
 	const char *path;
 } asff_key_attrs[] = {
-	{ "access_key_id", "AccessKeyId" },
 	{ "principal_id", "PrincipalId" },
 	{ "session_issuer_arn", "SessionContext.SessionIssuer.Arn" },
 };
 
+/* The actor from resource r's AwsIamAccessKey details key. */
 static int
-set_key_actor(struct event *ev, const cJSON *key, cJSON *attrs)
+set_key_actor(struct event *ev, const cJSON *r, const cJSON *key,
+	      cJSON *attrs)
 {
 	const char *name = jsonu_strne(key, "PrincipalName");
+	const char *key_id;
 	int rc;
 
 	if (!name)
@@ -132,6 +134,12 @@ set_key_actor(struct event *ev, const cJSON *key, cJSON *attrs)
 	    (rc = event_set(ev, EF_ACTOR_TYPE,
 			    jsonu_strne(key, "PrincipalType"))) < 0)
 		return rc;
+	/* The resource's own Id is the key id when the details omit it. */
+	key_id = jsonu_strne(key, "AccessKeyId");
+	if (!key_id)
+		key_id = jsonu_strne(r, "Id");
+	if (key_id && !cJSON_AddStringToObject(attrs, "access_key_id", key_id))
+		return err_set(ERR_NOMEM, "out of memory building attributes");
 	for (size_t i = 0; i < ASFF_NELEMS(asff_key_attrs); i++) {
 		const char *v = jsonu_strne(key, asff_key_attrs[i].path);
 
@@ -156,7 +164,7 @@ set_actor(struct event *ev, const cJSON *rec, cJSON *attrs)
 		const cJSON *key = jsonu_path(r, "Details.AwsIamAccessKey");
 
 		if (cJSON_IsObject(key))
-			return set_key_actor(ev, key, attrs);
+			return set_key_actor(ev, r, key, attrs);
 	}
 	for (r = first_of(rec, "Resources"); r; r = r->next) {
 		const char *type = jsonu_str(r, "Type");

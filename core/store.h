@@ -11,6 +11,7 @@
 
 #include "core/adapter.h"
 #include "core/event.h"
+#include "core/threat.h"
 
 struct store;
 
@@ -41,6 +42,20 @@ typedef int (*store_event_cb)(void *ctx, const struct event *ev);
 typedef int (*store_row_cb)(void *ctx, int ncol, const char *const *names,
 			    const char *const *values, const bool *numeric);
 
+/* A named parameter for store_query: ":actor" and the like. value NULL
+ * binds SQL NULL; is_int binds ival instead of value. */
+struct store_param {
+	const char *name;  /* with its ':' */
+	const char *value;
+	bool is_int;
+	int64_t ival;
+};
+
+/* A threat handed back by the store; borrowed for the callback. */
+typedef int (*store_threat_cb)(void *ctx, const struct threat *t);
+/* An event id linked to a threat. */
+typedef int (*store_id_cb)(void *ctx, const char *id);
+
 struct store_ops {
 	const char *name;
 	int (*open)(struct store *st, const char *target, unsigned flags);
@@ -55,6 +70,29 @@ struct store_ops {
 	int (*sql)(struct store *st, const char *query, store_row_cb cb,
 		   void *ctx);
 	int (*count_events)(struct store *st, uint64_t *out);
+	/* read-only SQL with named parameters; also enforces max_rows */
+	int (*query)(struct store *st, const char *sql,
+		     const struct store_param *params, size_t nparams,
+		     size_t max_rows, store_row_cb cb, void *ctx);
+	/* threats and reports */
+	int (*threat_put)(struct store *st, const struct threat *t);
+	int (*threat_find_open)(struct store *st, const char *detection,
+				const char *entity_key, int64_t time_ns,
+				int64_t window_ns, char **id);
+	int (*threat_link)(struct store *st, const char *threat_id,
+			   const char *event_id, bool *added);
+	int (*threat_list)(struct store *st, const struct threat_filter *f,
+			   store_threat_cb cb, void *ctx);
+	int (*threat_events)(struct store *st, const char *threat_id,
+			     store_id_cb cb, void *ctx);
+	int (*threat_set_status)(struct store *st, const char *threat_id,
+				 const char *status);
+	int (*report_put)(struct store *st, const char *threat_id,
+			  const char *kb_version, const char *verdict,
+			  int confidence, const char *report_json);
+	int (*report_get)(struct store *st, const char *threat_id,
+			  char **report_json);
+	int (*unlinked_alerts)(struct store *st, store_event_cb cb, void *ctx);
 };
 
 struct store {
@@ -85,5 +123,44 @@ int store_find_events(struct store *st, const struct event_filter *f,
  * ERR_READONLY before it runs. */
 int store_sql(struct store *st, const char *query, store_row_cb cb, void *ctx);
 int store_count_events(struct store *st, uint64_t *out);
+
+/* Read-only SQL with named parameters (":actor"), at most max_rows rows
+ * (0: no limit; more rows end the query with ERR_TOOBIG). Used by playbook
+ * steps: writes are refused before they run. */
+int store_query(struct store *st, const char *sql,
+		const struct store_param *params, size_t nparams,
+		size_t max_rows, store_row_cb cb, void *ctx);
+
+/* ---- threats and reports (see core/threat.h) ---- */
+
+/* Insert or update t by id (every field replaced). */
+int store_threat_put(struct store *st, const struct threat *t);
+/* The id of the newest threat of detection on entity_key whose last hit is
+ * within window_ns before time_ns (or after it); *id NULL if none. */
+int store_threat_find_open(struct store *st, const char *detection,
+			   const char *entity_key, int64_t time_ns,
+			   int64_t window_ns, char **id);
+/* Link an event to a threat; *added false if it was linked already. */
+int store_threat_link(struct store *st, const char *threat_id,
+		      const char *event_id, bool *added);
+/* Threats by severity (highest first), then last hit (newest first), id. */
+int store_threat_list(struct store *st, const struct threat_filter *f,
+		      store_threat_cb cb, void *ctx);
+/* The linked event ids of a threat, in event time order. */
+int store_threat_events(struct store *st, const char *threat_id,
+			store_id_cb cb, void *ctx);
+int store_threat_set_status(struct store *st, const char *threat_id,
+			    const char *status);
+/* Store the latest report of a threat (replacing any) and copy its verdict,
+ * confidence and kb_version onto the threat. */
+int store_report_put(struct store *st, const char *threat_id,
+		     const char *kb_version, const char *verdict,
+		     int confidence, const char *report_json);
+/* The latest report (caller frees), ERR_NOTFOUND if none. */
+int store_report_get(struct store *st, const char *threat_id,
+		     char **report_json);
+/* Alert-like events (kind finding, runtime_alert or detection) not linked
+ * to any threat, in time order. */
+int store_unlinked_alerts(struct store *st, store_event_cb cb, void *ctx);
 
 #endif

@@ -17,6 +17,13 @@ const struct cli_command cli_commands[] = {
 	{ "events", cmd_events, "[--source S] [--actor A] [--since T] ...",
 	  "list stored events" },
 	{ "sql", cmd_sql, "[--json] QUERY", "run a read-only SQL query" },
+	{ "threats", cmd_threats, "[--status S] [--severity S] [--json]",
+	  "list the threat queue" },
+	{ "promote", cmd_promote, "EVENT_ID", "make a threat of one stored event" },
+	{ "investigate", cmd_investigate, "[THREAT | --all | --event ID]",
+	  "run playbook investigations and show reports" },
+	{ "detect", cmd_detect, "[--rules PATH]",
+	  "run Sigma rules over stored events" },
 	{ "formats", cmd_formats, "", "list the input formats verdict reads" },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -62,6 +69,8 @@ cli_global_opt(struct cli_global *g, int argc, char **argv, int *i)
 
 	if (cli_is(a, "--db"))
 		g->db = cli_value(argc, argv, i, "--db");
+	else if (cli_is(a, "--kb"))
+		g->kb = cli_value(argc, argv, i, "--kb");
 	else if (cli_is(a, "--trace"))
 		g->trace = cli_value(argc, argv, i, "--trace");
 	else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)

@@ -17,6 +17,7 @@ enum cli_exit {
 struct cli_global {
 	const char *db;     /* --db PATH, or NULL for the default */
 	const char *trace;  /* --trace FILE */
+	const char *kb;     /* --kb PATH: the knowledge base folder */
 	bool quiet;
 	bool verbose;
 };
@@ -30,7 +31,7 @@ struct cli_command {
 
 extern const struct cli_command cli_commands[];
 
-/* Parse a global option at argv[*i] (--db, --trace, -q, -v); returns true
+/* Parse a global option at argv[*i] (--db, --kb, --trace, -q, -v); returns true
  * and advances *i when it was one. Exits with a message on a missing
  * value. */
 bool cli_global_opt(struct cli_global *g, int argc, char **argv, int *i);
@@ -52,5 +53,9 @@ int cmd_ingest(struct cli_global *g, int argc, char **argv);
 int cmd_events(struct cli_global *g, int argc, char **argv);
 int cmd_sql(struct cli_global *g, int argc, char **argv);
 int cmd_formats(struct cli_global *g, int argc, char **argv);
+int cmd_threats(struct cli_global *g, int argc, char **argv);   /* cmd_threats.c */
+int cmd_promote(struct cli_global *g, int argc, char **argv);   /* cmd_threats.c */
+int cmd_investigate(struct cli_global *g, int argc, char **argv); /* cmd_investigate.c */
+int cmd_detect(struct cli_global *g, int argc, char **argv);    /* cmd_detect.c */
 
 #endif

@@ -93,11 +93,10 @@ norm_file(const struct adapter *a, const char *rel, struct ingest_sink *sink)
 	 * cJSON counts it in the length.) */
 	doc = cJSON_ParseWithLengthOpts(data, len + 1, NULL, true);
 	if (doc) {
-		const cJSON *list = cJSON_IsArray(doc)
-					    ? doc
-					    : cJSON_GetObjectItemCaseSensitive(doc, "Records");
-		const cJSON *rec;
+		const cJSON *list = doc, *rec;
 
+		if (!cJSON_IsArray(list))
+			list = cJSON_GetObjectItemCaseSensitive(doc, "Records");
 		if (!cJSON_IsArray(list)) {
 			rejected += a->normalize(doc, data, len, sink) < 0;
 		} else {

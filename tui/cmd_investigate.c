@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* placeholder until written */
+#include "config.h"
+
+#include "tui/cli.h"
+
+int
+cmd_investigate(struct cli_global *g, int argc, char **argv)
+{
+	(void)g; (void)argc; (void)argv;
+	cli_error("not yet implemented");
+	return EXIT_FAILURE_;
+}
