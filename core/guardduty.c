@@ -367,6 +367,13 @@ guardduty_normalize(const cJSON *rec, const char *raw, size_t raw_len,
 		if ((rc = event_set(&ev, EF_SEVERITY,
 				    event_severity_band(score))) < 0)
 			goto fail;
+	} else if (!jsonu_isnull(gd_get(rec, "severity"))) {
+		/* present but no finite number (1e400, "High"): outside
+		 * every band, and said so */
+		if (sink->warn)
+			sink->warn(sink, "severity", "not a finite number");
+		if ((rc = event_set(&ev, EF_SEVERITY, "unknown")) < 0)
+			goto fail;
 	}
 	set_time(&ev, rec, sink);
 	/* A later update of the same finding has a higher count and

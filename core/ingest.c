@@ -619,6 +619,13 @@ ingest_json_stream(struct ingest *in, struct stream *s)
 		}
 		if (s->pos >= s->win.len || in->fatal)
 			return;
+		if (s->win.data[s->pos] != '{' && s->win.data[s->pos] != '[') {
+			/* not JSON here: one rejected record per line, not per word */
+			in->recno++;
+			record_error(in, "not JSON: expected an object or array");
+			stream_skip_line(in, s);
+			continue;
+		}
 		jsonscan_init(&js);
 		vstart = s->pos;
 		scan = vstart;

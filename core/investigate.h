@@ -108,6 +108,13 @@ char *report_to_json(const struct report *r);
 char *report_to_text(const struct report *r);
 char *report_to_markdown(const struct report *r);
 
+/* Intel matching: does value (an address or a host name) match entry (an
+ * address, a CIDR range, or a domain, which also covers its subdomains)?
+ * Names compare without regard to case. */
+bool investigate_intel_match(const char *entry, const char *value);
+/* Is cidr an "address/prefix" range (IPv4 or IPv6)? */
+bool investigate_cidr_valid(const char *cidr);
+
 /* The playbook kb would use for t (borrowed), or NULL. */
 const struct playbook *investigate_choose(const struct kb_data *kb,
 					  struct store *st,

@@ -18,11 +18,18 @@ enum step_kind {
 	STEP_PRIOR_DECISIONS /* analysts' decisions on similar threats */
 };
 
+struct cond;
+struct cond_template;
+
 struct pb_rule {
 	char *when;     /* condition expression, see the format */
 	int score;      /* added to the threat's score when it holds */
 	char *finding;  /* sentence template */
 	bool key;       /* may be a key finding (default true when score != 0) */
+	/* Parsed at load time by playbook_parse (owned); NULL in a playbook
+	 * built by hand, and the engine then parses when and finding itself. */
+	struct cond *cond;
+	struct cond_template *tmpl;
 };
 
 struct pb_step {
@@ -55,6 +62,8 @@ struct pb_match {      /* one entry of applies: every given part must hold */
 struct pb_next_step {
 	char *text;        /* template */
 	char *when;        /* over verdict and score, or NULL for always */
+	struct cond *cond; /* parsed when and text, as in pb_rule */
+	struct cond_template *tmpl;
 };
 
 struct playbook {
@@ -80,5 +89,8 @@ struct playbook {
 int playbook_parse(const char *file, const char *text, size_t len,
 		   struct playbook **out);
 void playbook_free(struct playbook *pb);
+
+/* The format's name of a step kind ("sql", "first_seen"...), borrowed. */
+const char *playbook_kind_name(enum step_kind kind);
 
 #endif

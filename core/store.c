@@ -128,3 +128,134 @@ store_count_events(struct store *st, uint64_t *out)
 {
 	return st->ops->count_events(st, out);
 }
+
+/* ---- queries, threats and reports -------------------------------------- */
+
+/* A back end that lacks an operation says so instead of crashing. */
+static int
+store_unsupported(struct store *st, const char *what)
+{
+	return err_set(ERR_UNSUPPORTED, "%s: the %s store cannot %s", st->target,
+		       st->ops->name, what);
+}
+
+int
+store_query(struct store *st, const char *sql,
+	    const struct store_param *params, size_t nparams,
+	    size_t max_rows, store_row_cb cb, void *ctx)
+{
+	if (!st->ops->query)
+		return store_unsupported(st, "run parameterized queries");
+	return st->ops->query(st, sql, params, nparams, max_rows, cb, ctx);
+}
+
+int
+store_threat_put(struct store *st, const struct threat *t)
+{
+	int rc = store_writable(st);
+
+	if (rc < 0)
+		return rc;
+	if (!st->ops->threat_put)
+		return store_unsupported(st, "store threats");
+	return st->ops->threat_put(st, t);
+}
+
+int
+store_threat_find_open(struct store *st, const char *detection,
+		       const char *entity_key, int64_t time_ns,
+		       int64_t window_ns, char **id)
+{
+	*id = NULL;
+	if (!st->ops->threat_find_open)
+		return store_unsupported(st, "find threats");
+	return st->ops->threat_find_open(st, detection, entity_key, time_ns,
+					 window_ns, id);
+}
+
+int
+store_threat_link(struct store *st, const char *threat_id,
+		  const char *event_id, bool *added)
+{
+	int rc = store_writable(st);
+
+	if (rc < 0)
+		return rc;
+	if (!st->ops->threat_link)
+		return store_unsupported(st, "link events to threats");
+	return st->ops->threat_link(st, threat_id, event_id, added);
+}
+
+int
+store_threat_list(struct store *st, const struct threat_filter *f,
+		  store_threat_cb cb, void *ctx)
+{
+	if (!st->ops->threat_list)
+		return store_unsupported(st, "list threats");
+	return st->ops->threat_list(st, f, cb, ctx);
+}
+
+int
+store_threat_events(struct store *st, const char *threat_id,
+		    store_id_cb cb, void *ctx)
+{
+	if (!st->ops->threat_events)
+		return store_unsupported(st, "list a threat's events");
+	return st->ops->threat_events(st, threat_id, cb, ctx);
+}
+
+/* The states of enum-like threat.status, in their order of progress. */
+static const char *const threat_statuses[] = { "new", "investigating",
+					       "decided" };
+
+int
+store_threat_set_status(struct store *st, const char *threat_id,
+			const char *status)
+{
+	int rc = store_writable(st);
+	bool known = false;
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; status && i < sizeof(threat_statuses) /
+				       sizeof(threat_statuses[0]); i++)
+		known = known || strcmp(status, threat_statuses[i]) == 0;
+	if (!known)
+		return err_set(ERR_USAGE, "threat status \"%s\": give new, "
+			       "investigating or decided", status ? status : "");
+	if (!st->ops->threat_set_status)
+		return store_unsupported(st, "change a threat's status");
+	return st->ops->threat_set_status(st, threat_id, status);
+}
+
+int
+store_report_put(struct store *st, const char *threat_id,
+		 const char *kb_version, const char *verdict, int confidence,
+		 const char *report_json)
+{
+	int rc = store_writable(st);
+
+	if (rc < 0)
+		return rc;
+	if (!st->ops->report_put)
+		return store_unsupported(st, "store reports");
+	return st->ops->report_put(st, threat_id, kb_version, verdict,
+				   confidence, report_json);
+}
+
+int
+store_report_get(struct store *st, const char *threat_id, char **report_json)
+{
+	*report_json = NULL;
+	if (!st->ops->report_get)
+		return store_unsupported(st, "read reports");
+	return st->ops->report_get(st, threat_id, report_json);
+}
+
+int
+store_unlinked_alerts(struct store *st, store_event_cb cb, void *ctx)
+{
+	if (!st->ops->unlinked_alerts)
+		return store_unsupported(st, "list alerts");
+	return st->ops->unlinked_alerts(st, cb, ctx);
+}

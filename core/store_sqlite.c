@@ -16,7 +16,21 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/store_sqlite.h"
+#include "core/threat.h"
 #include "core/trace.h"
+
+/* Statements prepared on first use and kept for the connection's life:
+ * the ones threat grouping runs once per alert. */
+enum sq_cached {
+	SQC_THREAT_PUT,
+	SQC_THREAT_FIND_OPEN,
+	SQC_THREAT_LINK,
+	SQC_THREAT_GET,
+	SQC_COUNT
+};
+
+/* The longest a playbook query may run. */
+#define SQ_QUERY_SECONDS 5
 
 struct sq {
 	sqlite3 *db;      /* read-write unless the store is read-only */
@@ -24,8 +38,9 @@ struct sq {
 	sqlite3_stmt *ins_plain;  /* insert, ignore a known id */
 	sqlite3_stmt *ins_ranked; /* insert, or replace a lower rank */
 	sqlite3_stmt *put_ident;
+	sqlite3_stmt *cached[SQC_COUNT];
 	char *path;
-	bool in_tx;
+	int tx_depth;     /* nested begins; only the outermost one is real */
 };
 
 /* ---- schema and migrations ---------------------------------------------
@@ -63,6 +78,41 @@ static const char *const migrations[] = {
 	"  ingested INTEGER NOT NULL"
 	");"
 	"CREATE INDEX identities_name ON identities(kind, name);",
+
+	/* 2: threats, the events behind them, and investigation reports */
+	"CREATE TABLE threats ("
+	"  id TEXT PRIMARY KEY,"
+	"  detection TEXT NOT NULL,"  /* source-qualified rule or finding type */
+	"  title TEXT,"
+	"  source TEXT NOT NULL,"
+	"  severity TEXT NOT NULL,"   /* info, low, medium, high, critical, unknown */
+	"  status TEXT NOT NULL,"     /* new, investigating, decided */
+	"  actor TEXT, src_ip TEXT, resource TEXT, host TEXT, container TEXT,"
+	"  account TEXT, region TEXT,"
+	"  entity_key TEXT NOT NULL," /* hash of the grouping entities */
+	"  first_ns INTEGER, last_ns INTEGER," /* UTC ns of first and last hit */
+	"  count INTEGER NOT NULL,"
+	"  tactics TEXT,"             /* JSON array */
+	"  verdict TEXT, confidence INTEGER, kb_version TEXT," /* latest report */
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX threats_queue ON threats(severity, status, last_ns);"
+	"CREATE INDEX threats_open ON threats(detection, entity_key, last_ns);"
+	"CREATE TABLE threat_events ("
+	"  threat_id TEXT NOT NULL REFERENCES threats(id) ON DELETE CASCADE,"
+	"  event_id TEXT NOT NULL,"
+	"  PRIMARY KEY (threat_id, event_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX threat_events_event ON threat_events(event_id);"
+	"CREATE TABLE reports ("
+	"  threat_id TEXT PRIMARY KEY REFERENCES threats(id) ON DELETE CASCADE,"
+	"  kb_version TEXT, verdict TEXT, confidence INTEGER,"
+	"  report TEXT NOT NULL"      /* the report as JSON */
+	");"
+	/* Only alert-like rows: threat building finds its work without a
+	 * scan of every event, at almost no cost to ingest. */
+	"CREATE INDEX events_alerts ON events(time, id)"
+	"  WHERE kind IN ('finding', 'runtime_alert', 'detection');",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -266,6 +316,23 @@ sq_open(struct store *st, const char *target, unsigned flags)
 				     version);
 			goto fail;
 		}
+		if (version < SCHEMA_VERSION) {
+			/* an older store: migrate it once through a writable
+			 * handle, then read as asked */
+			struct store up = { 0 };
+
+			sqlite3_close(sq->db);
+			sq->db = NULL;
+			if ((rc = sq_open(&up, target, 0)) < 0)
+				goto fail;
+			sq_close(&up);
+			if (sqlite3_open_v2(target, &sq->db, SQLITE_OPEN_READONLY |
+					    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+				rc = sq_error(sq->db, target, "cannot open database");
+				goto fail;
+			}
+			sqlite3_busy_timeout(sq->db, 10000);
+		}
 		return 0;
 	}
 	if ((rc = sq_exec(sq, "PRAGMA journal_mode = WAL;"
@@ -289,8 +356,10 @@ sq_close(struct store *st)
 
 	if (!sq)
 		return;
-	if (sq->in_tx)
+	if (sq->tx_depth > 0)
 		sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+	for (int i = 0; i < SQC_COUNT; i++)
+		sqlite3_finalize(sq->cached[i]);
 	sqlite3_finalize(sq->ins_plain);
 	sqlite3_finalize(sq->ins_ranked);
 	sqlite3_finalize(sq->put_ident);
@@ -301,16 +370,22 @@ sq_close(struct store *st)
 	st->impl = NULL;
 }
 
+/* Transactions nest so that a unit of work (grouping one alert into a
+ * threat) can make itself atomic and still join a caller's batch: only
+ * the outermost begin and commit reach SQLite. A rollback at any depth
+ * undoes the whole batch. */
 static int
 sq_begin(struct store *st)
 {
 	struct sq *sq = st->impl;
 	int rc;
 
-	if (sq->in_tx)
+	if (sq->tx_depth > 0) {
+		sq->tx_depth++;
 		return 0;
+	}
 	if ((rc = sq_exec(sq, "BEGIN IMMEDIATE")) == 0)
-		sq->in_tx = true;
+		sq->tx_depth = 1;
 	return rc;
 }
 
@@ -318,13 +393,12 @@ static int
 sq_commit(struct store *st)
 {
 	struct sq *sq = st->impl;
-	int rc;
 
-	if (!sq->in_tx)
+	if (sq->tx_depth == 0)
 		return 0;
-	rc = sq_exec(sq, "COMMIT");
-	sq->in_tx = false;
-	return rc;
+	if (--sq->tx_depth > 0)
+		return 0;
+	return sq_exec(sq, "COMMIT");
 }
 
 static int
@@ -332,9 +406,9 @@ sq_rollback(struct store *st)
 {
 	struct sq *sq = st->impl;
 
-	if (!sq->in_tx)
+	if (sq->tx_depth == 0)
 		return 0;
-	sq->in_tx = false;
+	sq->tx_depth = 0;
 	return sq_exec(sq, "ROLLBACK");
 }
 
@@ -493,7 +567,7 @@ sq_find_events(struct store *st, const struct event_filter *f,
 	}
 	if (f->has_until)
 		buf_printf(&q, "%stime < ?%d", glue, ++n);
-	buf_adds(&q, " ORDER BY time, id");
+	buf_adds(&q, " ORDER BY time IS NULL, time, id");
 	if (f->limit)
 		buf_printf(&q, " LIMIT %zu", f->limit);
 	if (!q.data) {
@@ -564,63 +638,182 @@ sq_ro_conn(struct sq *sq, struct store *st, sqlite3 **out)
 	return 0;
 }
 
+/* How a read-only run is bounded: store_sql runs what the analyst typed,
+ * store_query what a playbook asks, with parameters, a row cap and a
+ * clock. */
+struct sq_run {
+	const char *what;              /* "sql" or "query", for messages */
+	const struct store_param *params;
+	size_t nparams;
+	size_t max_rows;               /* 0: no cap */
+	int64_t deadline_ns;           /* CLOCK_MONOTONIC; 0: none */
+	size_t rows;
+	bool timed_out;
+};
+
+/* Long queries end here: SQLite calls this every few thousand virtual
+ * machine steps and interrupts the statement once it returns non-zero. */
 static int
-sq_sql(struct store *st, const char *query, store_row_cb cb, void *ctx)
+sq_run_progress(void *ctx)
+{
+	struct sq_run *run = ctx;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec < run->deadline_ns)
+		return 0;
+	run->timed_out = true;
+	return 1;
+}
+
+/* Bind each supplied parameter the statement names; the rest stay NULL. */
+static int
+sq_run_bind(sqlite3_stmt *s, const struct sq_run *run)
+{
+	for (size_t i = 0; i < run->nparams; i++) {
+		const struct store_param *p = &run->params[i];
+		char name[128];
+		int idx;
+
+		if (!p->name || !*p->name)
+			return err_set(ERR_USAGE, "%s: a parameter has no name",
+				       run->what);
+		idx = sqlite3_bind_parameter_index(s, p->name);
+		if (!idx && strchr(":@$", p->name[0]) == NULL &&
+		    snprintf(name, sizeof(name), ":%s", p->name) <
+			    (int)sizeof(name))
+			idx = sqlite3_bind_parameter_index(s, name);
+		if (!idx)
+			continue;
+		if (p->is_int)
+			sqlite3_bind_int64(s, idx, p->ival);
+		else if (p->value)
+			sqlite3_bind_text(s, idx, p->value, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, idx);
+	}
+	return 0;
+}
+
+/* Step one prepared statement, handing each row to cb. */
+static int
+sq_run_rows(sqlite3 *db, sqlite3_stmt *s, struct sq_run *run,
+	    store_row_cb cb, void *ctx)
+{
+	int ncol = sqlite3_column_count(s);
+	const char *names[ncol ? ncol : 1];
+	const char *vals[ncol ? ncol : 1];
+	bool numeric[ncol ? ncol : 1];
+	int step;
+
+	for (int i = 0; i < ncol; i++)
+		names[i] = sqlite3_column_name(s, i);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (run->max_rows && run->rows >= run->max_rows)
+			return err_set(ERR_TOOBIG, "%s: more than %zu rows; "
+				       "narrow the query", run->what,
+				       run->max_rows);
+		run->rows++;
+		for (int i = 0; i < ncol; i++) {
+			int t = sqlite3_column_type(s, i);
+
+			vals[i] = (const char *)sqlite3_column_text(s, i);
+			numeric[i] = t == SQLITE_INTEGER || t == SQLITE_FLOAT;
+		}
+		if (cb(ctx, ncol, names, vals, numeric) != 0)
+			return 0;
+	}
+	if (step == SQLITE_DONE)
+		return 0;
+	if (run->timed_out)
+		return err_set(ERR_TOOBIG, "%s: stopped at the time limit of "
+			       "%d s", run->what, SQ_QUERY_SECONDS);
+	return err_set(step == SQLITE_AUTH || step == SQLITE_READONLY
+			       ? ERR_READONLY : ERR_STORE,
+		       "%s: %s", run->what, sqlite3_errmsg(db));
+}
+
+/* Run every statement of text on the read-only connection, refusing any
+ * that would write before it runs. */
+static int
+sq_run_text(struct store *st, const char *text, struct sq_run *run,
+	    store_row_cb cb, void *ctx)
 {
 	struct sq *sq = st->impl;
 	sqlite3 *db = NULL;
-	const char *tail = query;
+	const char *tail = text;
 	int rc;
 
 	if ((rc = sq_ro_conn(sq, st, &db)) < 0)
 		return rc;
-	while (tail && *tail) {
+	if (run->deadline_ns)
+		sqlite3_progress_handler(db, 1000, sq_run_progress, run);
+	while (tail && *tail && rc == 0) {
 		sqlite3_stmt *s = NULL;
 		const char *next;
-		int ncol, step;
 
-		if (sqlite3_prepare_v2(db, tail, -1, &s, &next) != SQLITE_OK)
-			return err_set(ERR_PARSE, "sql: %s", sqlite3_errmsg(db));
+		if (sqlite3_prepare_v2(db, tail, -1, &s, &next) != SQLITE_OK) {
+			rc = err_set(ERR_PARSE, "%s: %s", run->what,
+				     sqlite3_errmsg(db));
+			break;
+		}
 		tail = next;
 		if (!s)
 			continue; /* whitespace or a comment */
-		if (!sqlite3_stmt_readonly(s)) {
-			sqlite3_finalize(s);
-			return err_set(ERR_READONLY, "sql: refused: only "
-				       "read-only statements are allowed");
-		}
-		ncol = sqlite3_column_count(s);
-		{
-			const char *names[ncol ? ncol : 1];
-			const char *vals[ncol ? ncol : 1];
-			bool numeric[ncol ? ncol : 1];
-
-			for (int i = 0; i < ncol; i++)
-				names[i] = sqlite3_column_name(s, i);
-			while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-				for (int i = 0; i < ncol; i++) {
-					int t = sqlite3_column_type(s, i);
-
-					vals[i] = (const char *)sqlite3_column_text(s, i);
-					numeric[i] = t == SQLITE_INTEGER ||
-						     t == SQLITE_FLOAT;
-				}
-				if (cb(ctx, ncol, names, vals, numeric) != 0) {
-					step = SQLITE_DONE;
-					break;
-				}
-			}
-		}
-		if (step != SQLITE_DONE) {
-			rc = err_set(step == SQLITE_AUTH || step == SQLITE_READONLY
-					     ? ERR_READONLY : ERR_STORE,
-				     "sql: %s", sqlite3_errmsg(db));
-			sqlite3_finalize(s);
-			return rc;
-		}
+		if (!sqlite3_stmt_readonly(s))
+			rc = err_set(ERR_READONLY, "%s: refused: only read-only "
+				     "statements are allowed", run->what);
+		else if ((rc = sq_run_bind(s, run)) == 0)
+			rc = sq_run_rows(db, s, run, cb, ctx);
 		sqlite3_finalize(s);
 	}
-	return 0;
+	if (run->deadline_ns)
+		sqlite3_progress_handler(db, 0, NULL, NULL);
+	return rc;
+}
+
+static int
+sq_sql(struct store *st, const char *query, store_row_cb cb, void *ctx)
+{
+	struct sq_run run = { .what = "sql" };
+
+	return sq_run_text(st, query, &run, cb, ctx);
+}
+
+/* The read-only connection sees only committed rows, so a query first
+ * commits the batch in progress (and opens the next): a playbook step
+ * must see the threat and events written just before it. */
+static int
+sq_flush(struct sq *sq)
+{
+	int rc;
+
+	if (sq->tx_depth == 0)
+		return 0;
+	if ((rc = sq_exec(sq, "COMMIT")) < 0)
+		return rc;
+	return sq_exec(sq, "BEGIN IMMEDIATE");
+}
+
+static int
+sq_query(struct store *st, const char *sql, const struct store_param *params,
+	 size_t nparams, size_t max_rows, store_row_cb cb, void *ctx)
+{
+	struct sq_run run = {
+		.what = "query",
+		.params = params,
+		.nparams = nparams,
+		.max_rows = max_rows,
+	};
+	struct timespec ts;
+	int rc;
+
+	if ((rc = sq_flush(st->impl)) < 0)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	run.deadline_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec +
+			  (int64_t)SQ_QUERY_SECONDS * 1000000000;
+	return sq_run_text(st, sql, &run, cb, ctx);
 }
 
 static int
@@ -641,6 +834,438 @@ sq_count_events(struct store *st, uint64_t *out)
 	return rc;
 }
 
+/* ---- threats and reports ------------------------------------------------ */
+
+/* The columns row_to_threat reads, in its order. */
+#define THREAT_COLS \
+	"id, detection, title, source, severity, status, actor, src_ip," \
+	" resource, host, container, account, region, first_ns, last_ns," \
+	" count, tactics, verdict, confidence, kb_version"
+
+static const char *const cached_sql[SQC_COUNT] = {
+	[SQC_THREAT_PUT] =
+		"INSERT INTO threats (id, detection, title, source, severity,"
+		" status, actor, src_ip, resource, host, container, account,"
+		" region, entity_key, first_ns, last_ns, count, tactics, verdict,"
+		" confidence, kb_version, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+		" ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+		" ?20, ?21, ?22) ON CONFLICT(id) DO UPDATE SET"
+		" detection = excluded.detection, title = excluded.title,"
+		" source = excluded.source, severity = excluded.severity,"
+		" status = excluded.status, actor = excluded.actor,"
+		" src_ip = excluded.src_ip, resource = excluded.resource,"
+		" host = excluded.host, container = excluded.container,"
+		" account = excluded.account, region = excluded.region,"
+		" entity_key = excluded.entity_key, first_ns = excluded.first_ns,"
+		" last_ns = excluded.last_ns, count = excluded.count,"
+		" tactics = excluded.tactics, verdict = excluded.verdict,"
+		" confidence = excluded.confidence,"
+		" kb_version = excluded.kb_version",
+	[SQC_THREAT_FIND_OPEN] =
+		"SELECT id FROM threats WHERE detection = ?1 AND entity_key = ?2"
+		" AND last_ns >= ?3 AND first_ns <= ?4"
+		" ORDER BY last_ns DESC, id LIMIT 1",
+	[SQC_THREAT_LINK] =
+		"INSERT INTO threat_events (threat_id, event_id) VALUES (?1, ?2)"
+		" ON CONFLICT DO NOTHING",
+	[SQC_THREAT_GET] =
+		"SELECT " THREAT_COLS " FROM threats WHERE id = ?1",
+};
+
+/* The cached statement, reset and unbound, ready for use. */
+static int
+sq_cached(struct sq *sq, enum sq_cached which, sqlite3_stmt **out)
+{
+	if (!sq->cached[which] &&
+	    sqlite3_prepare_v3(sq->db, cached_sql[which], -1,
+			       SQLITE_PREPARE_PERSISTENT, &sq->cached[which],
+			       NULL) != SQLITE_OK)
+		return sq_error(sq->db, sq->path, "preparing a threat statement");
+	*out = sq->cached[which];
+	return 0;
+}
+
+static void
+sq_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static int
+sq_threat_put(struct store *st, const struct threat *t)
+{
+	struct sq *sq = st->impl;
+	char key[THREAT_KEY_BUFSZ];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!t->id || !t->detection || !t->source)
+		return err_set(ERR_USAGE, "threat without id, detection or source");
+	if ((rc = sq_cached(sq, SQC_THREAT_PUT, &s)) < 0)
+		return rc;
+	threat_entity_key((const char *const *)t->ent, key);
+	bind_text(s, 1, t->id);
+	bind_text(s, 2, t->detection);
+	bind_text(s, 3, t->title);
+	bind_text(s, 4, t->source);
+	bind_text(s, 5, t->severity ? t->severity : "unknown");
+	bind_text(s, 6, t->status ? t->status : "new");
+	for (int e = 0; e < TE_COUNT; e++)
+		bind_text(s, 7 + e, t->ent[e]);
+	bind_text(s, 14, key);
+	if (t->has_time) {
+		sqlite3_bind_int64(s, 15, t->first_ns);
+		sqlite3_bind_int64(s, 16, t->last_ns);
+	}
+	sqlite3_bind_int64(s, 17, (sqlite3_int64)t->count);
+	bind_text(s, 18, t->tactics);
+	bind_text(s, 19, t->verdict);
+	if (t->confidence >= 0)
+		sqlite3_bind_int(s, 20, t->confidence);
+	bind_text(s, 21, t->kb_version);
+	sqlite3_bind_int64(s, 22, now_ns());
+	rc = sqlite3_step(s);
+	sq_done(s);
+	if (rc != SQLITE_DONE)
+		return sq_error(sq->db, sq->path, "storing threat");
+	return 0;
+}
+
+/* a + b, held inside the int64 range. */
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+static int
+sq_threat_find_open(struct store *st, const char *detection,
+		    const char *entity_key, int64_t time_ns, int64_t window_ns,
+		    char **id)
+{
+	struct sq *sq = st->impl;
+	sqlite3_stmt *s;
+	int rc, step;
+
+	if ((rc = sq_cached(sq, SQC_THREAT_FIND_OPEN, &s)) < 0)
+		return rc;
+	bind_text(s, 1, detection);
+	bind_text(s, 2, entity_key);
+	sqlite3_bind_int64(s, 3, sat_add(time_ns, -window_ns));
+	sqlite3_bind_int64(s, 4, sat_add(time_ns, window_ns));
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW &&
+	    !(*id = strdup((const char *)sqlite3_column_text(s, 0))))
+		rc = err_set(ERR_NOMEM, "out of memory");
+	else if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sq_error(sq->db, sq->path, "finding an open threat");
+	sq_done(s);
+	return rc;
+}
+
+static int
+sq_threat_link(struct store *st, const char *threat_id, const char *event_id,
+	       bool *added)
+{
+	struct sq *sq = st->impl;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!threat_id || !event_id)
+		return err_set(ERR_USAGE, "link without threat or event id");
+	if ((rc = sq_cached(sq, SQC_THREAT_LINK, &s)) < 0)
+		return rc;
+	bind_text(s, 1, threat_id);
+	bind_text(s, 2, event_id);
+	rc = sqlite3_step(s);
+	sq_done(s);
+	if (rc != SQLITE_DONE)
+		return sq_error(sq->db, sq->path, "linking an event to a threat");
+	if (added)
+		*added = sqlite3_changes(sq->db) > 0;
+	return 0;
+}
+
+/* Severity as a number SQL can sort by; mirrors threat_severity_rank. */
+#define SEVERITY_RANK_SQL \
+	"CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3" \
+	" WHEN 'medium' THEN 2 WHEN 'low' THEN 1 WHEN 'info' THEN 0" \
+	" ELSE -1 END"
+
+/* Fill t with pointers into the current row (borrowed until the next
+ * step). Column order is THREAT_COLS. */
+static void
+row_to_threat(sqlite3_stmt *s, struct threat *t)
+{
+#define COL(i) ((char *)sqlite3_column_text(s, (i)))
+	threat_init(t);
+	t->id = COL(0);
+	t->detection = COL(1);
+	t->title = COL(2);
+	t->source = COL(3);
+	t->severity = COL(4);
+	t->status = COL(5);
+	for (int e = 0; e < TE_COUNT; e++)
+		t->ent[e] = COL(6 + e);
+	if (sqlite3_column_type(s, 13) != SQLITE_NULL) {
+		t->has_time = true;
+		t->first_ns = sqlite3_column_int64(s, 13);
+		t->last_ns = sqlite3_column_int64(s, 14);
+	}
+	t->count = (uint64_t)sqlite3_column_int64(s, 15);
+	t->tactics = COL(16);
+	t->verdict = COL(17);
+	if (sqlite3_column_type(s, 18) != SQLITE_NULL)
+		t->confidence = sqlite3_column_int(s, 18);
+	t->kb_version = COL(19);
+#undef COL
+}
+
+/* One threat by id: grouping looks up one per alert it joins. */
+static int
+sq_threat_get(struct sq *sq, const char *id, store_threat_cb cb, void *ctx)
+{
+	sqlite3_stmt *s;
+	struct threat t;
+	int rc, step;
+
+	if ((rc = sq_cached(sq, SQC_THREAT_GET, &s)) < 0)
+		return rc;
+	bind_text(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		row_to_threat(s, &t);
+		rc = cb(ctx, &t);
+	} else if (step != SQLITE_DONE) {
+		rc = sq_error(sq->db, sq->path, "reading a threat");
+	}
+	sq_done(s);
+	return rc;
+}
+
+static int
+sq_threat_list(struct store *st, const struct threat_filter *f,
+	       store_threat_cb cb, void *ctx)
+{
+	struct sq *sq = st->impl;
+	struct buf q;
+	sqlite3_stmt *s = NULL;
+	const char *glue = " WHERE ";
+	int rc = 0, n = 0, step, min_rank = 0;
+
+	if (f->severity && (min_rank = threat_severity_rank(f->severity)) < 0)
+		return err_set(ERR_USAGE, "severity \"%s\": give info, low, "
+			       "medium, high or critical", f->severity);
+	if (f->id && !f->status && !f->source && !f->severity)
+		return sq_threat_get(sq, f->id, cb, ctx);
+	buf_init(&q);
+	buf_adds(&q, "SELECT " THREAT_COLS " FROM threats");
+	if (f->id) {
+		buf_printf(&q, "%sid = ?%d", glue, ++n);
+		glue = " AND ";
+	}
+	if (f->status) {
+		buf_printf(&q, "%sstatus = ?%d", glue, ++n);
+		glue = " AND ";
+	}
+	if (f->source) {
+		buf_printf(&q, "%ssource = ?%d", glue, ++n);
+		glue = " AND ";
+	}
+	if (f->severity)
+		buf_printf(&q, "%s" SEVERITY_RANK_SQL " >= ?%d", glue, ++n);
+	buf_adds(&q, " ORDER BY " SEVERITY_RANK_SQL " DESC, last_ns DESC, id");
+	if (f->limit)
+		buf_printf(&q, " LIMIT %zu", f->limit);
+	if (!q.data) {
+		rc = err_set(ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(sq->db, q.data, -1, &s, NULL) != SQLITE_OK) {
+		rc = sq_error(sq->db, sq->path, "preparing threat query");
+		goto out;
+	}
+	n = 0;
+	if (f->id)
+		sqlite3_bind_text(s, ++n, f->id, -1, SQLITE_STATIC);
+	if (f->status)
+		sqlite3_bind_text(s, ++n, f->status, -1, SQLITE_STATIC);
+	if (f->source)
+		sqlite3_bind_text(s, ++n, f->source, -1, SQLITE_STATIC);
+	if (f->severity)
+		sqlite3_bind_int(s, ++n, min_rank);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct threat t;
+
+		row_to_threat(s, &t);
+		if ((rc = cb(ctx, &t)) != 0)
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sq_error(sq->db, sq->path, "listing threats");
+out:
+	sqlite3_finalize(s);
+	buf_dispose(&q);
+	return rc;
+}
+
+static int
+sq_threat_events(struct store *st, const char *threat_id, store_id_cb cb,
+		 void *ctx)
+{
+	struct sq *sq = st->impl;
+	sqlite3_stmt *s = NULL;
+	int rc = 0, step;
+
+	if (sqlite3_prepare_v2(sq->db,
+			       "SELECT te.event_id FROM threat_events te"
+			       " LEFT JOIN events e ON e.id = te.event_id"
+			       " WHERE te.threat_id = ?1"
+			       " ORDER BY e.time, te.event_id", -1, &s,
+			       NULL) != SQLITE_OK)
+		return sq_error(sq->db, sq->path, "preparing threat events");
+	bind_text(s, 1, threat_id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW)
+		if ((rc = cb(ctx, (const char *)sqlite3_column_text(s, 0))) != 0)
+			break;
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sq_error(sq->db, sq->path, "listing threat events");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Run one write statement with text parameters (NULL binds NULL);
+ * *changed says how many rows it touched. */
+static int
+sq_write(struct sq *sq, const char *sql, int nargs, const char *const *args,
+	 int *changed)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(sq->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return sq_error(sq->db, sq->path, "preparing a write");
+	for (int i = 0; i < nargs; i++)
+		bind_text(s, i + 1, args[i]);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sq_error(sq->db, sq->path, "writing");
+	if (changed)
+		*changed = sqlite3_changes(sq->db);
+	return 0;
+}
+
+static int
+sq_threat_set_status(struct store *st, const char *threat_id,
+		     const char *status)
+{
+	const char *args[] = { threat_id, status };
+	int changed = 0, rc;
+
+	rc = sq_write(st->impl, "UPDATE threats SET status = ?2 WHERE id = ?1",
+		      2, args, &changed);
+	if (rc == 0 && changed == 0)
+		rc = err_set(ERR_NOTFOUND, "no threat %s", threat_id);
+	return rc;
+}
+
+static int
+sq_report_put(struct store *st, const char *threat_id, const char *kb_version,
+	      const char *verdict, int confidence, const char *report_json)
+{
+	struct sq *sq = st->impl;
+	char conf[16];
+	const char *args[] = { threat_id, kb_version, verdict,
+			       confidence >= 0 ? conf : NULL, report_json };
+	int changed = 0, rc;
+
+	if (!threat_id || !report_json)
+		return err_set(ERR_USAGE, "report without threat id or text");
+	snprintf(conf, sizeof(conf), "%d", confidence);
+	/* A savepoint keeps the threat and its report in step inside or
+	 * outside a caller's transaction. */
+	if ((rc = sq_exec(sq, "SAVEPOINT report_put")) < 0)
+		return rc;
+	rc = sq_write(sq, "UPDATE threats SET kb_version = ?2, verdict = ?3,"
+		      " confidence = CAST(?4 AS INTEGER) WHERE id = ?1", 4, args,
+		      &changed);
+	if (rc == 0 && changed == 0)
+		rc = err_set(ERR_NOTFOUND, "no threat %s", threat_id);
+	if (rc == 0)
+		rc = sq_write(sq, "INSERT INTO reports (threat_id, kb_version,"
+			      " verdict, confidence, report) VALUES (?1, ?2, ?3,"
+			      " CAST(?4 AS INTEGER), ?5) ON CONFLICT(threat_id)"
+			      " DO UPDATE SET kb_version = excluded.kb_version,"
+			      " verdict = excluded.verdict,"
+			      " confidence = excluded.confidence,"
+			      " report = excluded.report", 5, args, NULL);
+	if (rc < 0) {
+		sqlite3_exec(sq->db, "ROLLBACK TO report_put; RELEASE report_put",
+			     NULL, NULL, NULL);
+		return rc;
+	}
+	return sq_exec(sq, "RELEASE report_put");
+}
+
+static int
+sq_report_get(struct store *st, const char *threat_id, char **report_json)
+{
+	struct sq *sq = st->impl;
+	sqlite3_stmt *s = NULL;
+	int rc = 0, step;
+
+	if (sqlite3_prepare_v2(sq->db, "SELECT report FROM reports"
+			       " WHERE threat_id = ?1", -1, &s, NULL) != SQLITE_OK)
+		return sq_error(sq->db, sq->path, "preparing report query");
+	bind_text(s, 1, threat_id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		if (!(*report_json = strdup((const char *)sqlite3_column_text(s, 0))))
+			rc = err_set(ERR_NOMEM, "out of memory");
+	} else if (step == SQLITE_DONE) {
+		rc = err_set(ERR_NOTFOUND, "no report for threat %s", threat_id);
+	} else {
+		rc = sq_error(sq->db, sq->path, "reading report");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+sq_unlinked_alerts(struct store *st, store_event_cb cb, void *ctx)
+{
+	struct sq *sq = st->impl;
+	char sql[1024];
+	sqlite3_stmt *s = NULL;
+	int rc = 0, step;
+
+	/* The kind condition is written as the partial index's own, so
+	 * SQLite walks events_alerts in time order. */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM events AS e"
+		 " WHERE kind IN ('finding', 'runtime_alert', 'detection')"
+		 " AND NOT EXISTS (SELECT 1 FROM threat_events te"
+		 " WHERE te.event_id = e.id) ORDER BY time, id", select_cols);
+	if (sqlite3_prepare_v2(sq->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return sq_error(sq->db, sq->path, "preparing alert query");
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		struct event ev;
+
+		row_to_event(s, &ev);
+		if ((rc = cb(ctx, &ev)) != 0)
+			break;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = sq_error(sq->db, sq->path, "listing alerts");
+	sqlite3_finalize(s);
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -653,4 +1278,14 @@ const struct store_ops store_sqlite_ops = {
 	.find_events = sq_find_events,
 	.sql = sq_sql,
 	.count_events = sq_count_events,
+	.query = sq_query,
+	.threat_put = sq_threat_put,
+	.threat_find_open = sq_threat_find_open,
+	.threat_link = sq_threat_link,
+	.threat_list = sq_threat_list,
+	.threat_events = sq_threat_events,
+	.threat_set_status = sq_threat_set_status,
+	.report_put = sq_report_put,
+	.report_get = sq_report_get,
+	.unlinked_alerts = sq_unlinked_alerts,
 };

@@ -89,4 +89,12 @@ struct threat_filter {
  * unknown -1. */
 int threat_severity_rank(const char *severity);
 
+/* The grouping key of a threat's entities: a hash of actor, source
+ * address, resource, host, container and account. Region is left out:
+ * one principal's activity spans regions (IAM and STS log to us-east-1
+ * while the rest logs where it ran). out needs THREAT_KEY_BUFSZ bytes;
+ * returns out. */
+#define THREAT_KEY_BUFSZ 33
+char *threat_entity_key(const char *const ent[TE_COUNT], char *out);
+
 #endif

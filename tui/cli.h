@@ -56,6 +56,14 @@ int cmd_formats(struct cli_global *g, int argc, char **argv);
 int cmd_threats(struct cli_global *g, int argc, char **argv);   /* cmd_threats.c */
 int cmd_promote(struct cli_global *g, int argc, char **argv);   /* cmd_threats.c */
 int cmd_investigate(struct cli_global *g, int argc, char **argv); /* cmd_investigate.c */
+
+struct store;
+/* Investigate every threat in st that has no report yet, with the
+ * knowledge base of --kb or the default (cmd_investigate.c). *done counts
+ * the reports written. Returns the number of knowledge-base problems (each
+ * printed), or a negative code when the store failed. */
+int cli_investigate_pending(struct cli_global *g, struct store *st,
+			    unsigned *done);
 int cmd_detect(struct cli_global *g, int argc, char **argv);    /* cmd_detect.c */
 
 #endif

@@ -54,10 +54,20 @@ event_json(const struct event *ev)
 	if (ev->has_severity_score)
 		cJSON_AddNumberToObject(o, "severity_score", ev->severity_score);
 	if (ev->attrs) {
+		/* Copied as text once it parses: a parsed tree holds numbers
+		 * as doubles, which would cut int64 values such as Falco's
+		 * evt.time to 17 digits. */
 		cJSON *a = cJSON_Parse(ev->attrs);
+		char *s = a ? utf8_dup_repaired(ev->attrs, strlen(ev->attrs)) : NULL;
 
-		if (a)
+		if (s && !strchr(s, '\n')) {
+			cJSON_AddItemToObject(o, "attrs", cJSON_CreateRaw(s));
+		} else if (a) {
 			cJSON_AddItemToObject(o, "attrs", a);
+			a = NULL;
+		}
+		cJSON_Delete(a);
+		free(s);
 	}
 	raw = utf8_dup_repaired(ev->raw ? ev->raw : "", ev->raw_len);
 	cJSON_AddStringToObject(o, "raw", raw ? raw : "");

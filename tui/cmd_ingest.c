@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/ingest.h"
 #include "core/store.h"
+#include "core/threat.h"
 #include "tui/cli.h"
 #include "tui/progress.h"
 #include "tui/table.h"
@@ -50,11 +51,13 @@ static void
 ingest_usage(FILE *out)
 {
 	fprintf(out, "usage: verdict ingest [--format NAME] [--vpc-fields FIELDS] "
-		"[--max-record MIB] [--no-progress] PATH...\n\n"
+		"[--max-record MIB] [--no-progress]\n                      "
+		"[--no-threats] PATH...\n\n"
 		"Read files, directories (recursively) or - (stdin) into the event "
 		"store.\nFormats are detected per file and per record; --format "
 		"forces one\n(verdict formats lists them). gzip is recognised by "
-		"its magic bytes.\n");
+		"its magic bytes.\nFindings and alerts then become threats "
+		"(verdict threats) unless\n--no-threats is given.\n");
 }
 
 static void
@@ -98,7 +101,8 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 	size_t npaths = 0;
 	struct store *st = NULL;
 	struct ingest *in = NULL;
-	bool want_progress = true;
+	bool want_progress = true, want_threats = true;
+	uint64_t new_threats = 0;
 	char *db = NULL;
 	int rc = EXIT_OK, i;
 
@@ -129,6 +133,8 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 			o.max_record = (size_t)mib << 20;
 		} else if (strcmp(a, "--no-progress") == 0) {
 			want_progress = false;
+		} else if (strcmp(a, "--no-threats") == 0) {
+			want_threats = false;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			cli_error("ingest: unknown option %s", a);
 			ingest_usage(stderr);
@@ -176,8 +182,16 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 		goto out;
 	}
 	progress_clear(&ui.bar);
-	if (!g->quiet)
+	if (want_threats && threat_build(st, &new_threats) < 0) {
+		cli_error("building threats: %s", err_msg());
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
+	if (!g->quiet) {
 		print_summary(ingest_stats(in));
+		if (want_threats)
+			printf("threats: %" PRIu64 " new\n", new_threats);
+	}
 	if (ingest_stats(in)->errors)
 		rc = EXIT_PARTIAL;
 out:

@@ -1,13 +1,280 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* placeholder until written */
+/* cmd_investigate: `verdict investigate`, running the playbook engine on
+ * one threat, on every threat, or on an event promoted to a threat, and
+ * printing the reports as text, JSON lines or Markdown. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/investigate.h"
+#include "core/store.h"
+#include "core/threat.h"
+#include "kb/kb.h"
 #include "tui/cli.h"
+#include "tui/table.h"
+
+enum report_format { FMT_TEXT, FMT_JSON, FMT_MD };
+
+static const struct {
+	const char *name;
+	enum report_format fmt;
+	char *(*render)(const struct report *r);
+} formats[] = {
+	{ "text", FMT_TEXT, report_to_text },
+	{ "json", FMT_JSON, report_to_json },
+	{ "md", FMT_MD, report_to_markdown },
+};
+
+static void
+investigate_usage(FILE *out)
+{
+	fprintf(out, "usage: verdict investigate [THREAT_ID | --all | --event "
+		"EVENT_ID] [--format text|json|md] [--kb DIR]\n\n"
+		"Run the knowledge base's playbook for a threat and print its "
+		"report; the\nreport is also stored with the threat. --all "
+		"investigates every threat in\nqueue order (json: one report "
+		"per line); --event first promotes a stored\nevent to a "
+		"threat. The knowledge base is --kb DIR, else $VERDICT_KB, "
+		"else\nthe installed default.\n");
+}
+
+/* Knowledge-base problems, one escaped line each. */
+static void
+on_kb_diag(void *ctx, const char *msg)
+{
+	struct buf b;
+
+	(void)ctx;
+	buf_init(&b);
+	text_escape(msg, &b);
+	fprintf(stderr, "verdict: kb: %s\n", b.data ? b.data : "");
+	buf_dispose(&b);
+}
+
+static int
+load_kb(const struct cli_global *g, struct kb_data **kb, unsigned *errors)
+{
+	char *dir = g->kb ? strdup(g->kb) : kb_default_dir();
+	int rc;
+
+	if (!dir)
+		return err_set(ERR_NOMEM, "out of memory");
+	rc = kb_load_dir(dir, on_kb_diag, NULL, kb, errors);
+	free(dir);
+	return rc;
+}
+
+struct id_list {
+	char **ids;
+	size_t n;
+	bool pending_only;   /* only threats without a report */
+};
+
+static int
+on_threat(void *ctx, const struct threat *t)
+{
+	struct id_list *l = ctx;
+	char **grown;
+
+	if (l->pending_only && t->verdict)
+		return 0;
+	if (!(grown = realloc(l->ids, (l->n + 1) * sizeof(*grown))))
+		return err_set(ERR_NOMEM, "out of memory");
+	l->ids = grown;
+	if (!(l->ids[l->n] = strdup(t->id)))
+		return err_set(ERR_NOMEM, "out of memory");
+	l->n++;
+	return 0;
+}
+
+static void
+id_list_dispose(struct id_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->ids[i]);
+	free(l->ids);
+}
+
+/* Print the report with every line escaped for the terminal; JSON is
+ * already escaped by construction. */
+static void
+print_report(const struct report *r, size_t fi, bool first)
+{
+	char *text = formats[fi].render(r);
+	struct buf b;
+
+	if (!text) {
+		cli_error("out of memory rendering the report of %s",
+			  r->threat_id);
+		return;
+	}
+	if (formats[fi].fmt == FMT_JSON) {
+		puts(text);
+		free(text);
+		return;
+	}
+	if (!first)
+		fputs(formats[fi].fmt == FMT_MD ? "\n---\n\n" : "\n", stdout);
+	buf_init(&b);
+	for (char *line = text; *line;) {
+		size_t n = strcspn(line, "\n");
+		char saved = line[n];
+
+		line[n] = '\0';
+		buf_reset(&b);
+		text_escape(line, &b);
+		printf("%s\n", b.data ? b.data : "");
+		line[n] = saved;
+		line += n + (saved == '\n');
+	}
+	buf_dispose(&b);
+	free(text);
+}
+
+int
+cli_investigate_pending(struct cli_global *g, struct store *st,
+			unsigned *done)
+{
+	struct threat_filter f = { 0 };
+	struct id_list ids = { .pending_only = true };
+	struct kb_data *kb = NULL;
+	unsigned errors = 0;
+	int rc;
+
+	*done = 0;
+	if ((rc = store_threat_list(st, &f, on_threat, &ids)) < 0)
+		goto out;
+	if (ids.n == 0)
+		goto out;
+	if (load_kb(g, &kb, &errors) < 0) {
+		cli_error("%s; %zu threat%s left uninvestigated", err_msg(),
+			  ids.n, ids.n == 1 ? "" : "s");
+		rc = (int)errors + 1;
+		goto out;
+	}
+	for (size_t i = 0; i < ids.n; i++) {
+		struct report *r = NULL;
+
+		if ((rc = investigate_threat(st, kb, ids.ids[i], &r)) < 0) {
+			cli_error("investigating %s: %s", ids.ids[i], err_msg());
+			goto out;
+		}
+		report_free(r);
+		(*done)++;
+	}
+	rc = (int)errors;
+out:
+	kb_data_free(kb);
+	id_list_dispose(&ids);
+	return rc;
+}
 
 int
 cmd_investigate(struct cli_global *g, int argc, char **argv)
 {
-	(void)g; (void)argc; (void)argv;
-	cli_error("not yet implemented");
-	return EXIT_FAILURE_;
+	struct id_list ids = { 0 };
+	const char *threat_id = NULL, *event_id = NULL, *format = "text";
+	struct kb_data *kb = NULL;
+	struct store *st = NULL;
+	bool all = false;
+	unsigned kb_errors = 0;
+	size_t fi, targets;
+	char *db = NULL;
+	int rc = EXIT_OK, i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			investigate_usage(stdout);
+			return EXIT_OK;
+		} else if (cli_global_opt(g, argc, argv, &i)) {
+			continue;
+		} else if (strcmp(a, "--all") == 0) {
+			all = true;
+		} else if (cli_is(a, "--event")) {
+			event_id = cli_value(argc, argv, &i, "--event");
+		} else if (cli_is(a, "--format")) {
+			format = cli_value(argc, argv, &i, "--format");
+		} else if (a[0] == '-' && a[1] != '\0') {
+			cli_error("investigate: unknown option %s", a);
+			investigate_usage(stderr);
+			return EXIT_USAGE;
+		} else if (!threat_id) {
+			threat_id = a;
+		} else {
+			cli_error("investigate: one threat at a time (or --all)");
+			return EXIT_USAGE;
+		}
+	}
+	for (fi = 0; fi < sizeof(formats) / sizeof(*formats); fi++)
+		if (strcmp(formats[fi].name, format) == 0)
+			break;
+	targets = (threat_id != NULL) + (event_id != NULL) + all;
+	if (fi == sizeof(formats) / sizeof(*formats) || targets != 1) {
+		if (targets != 1)
+			cli_error("investigate: give one of THREAT_ID, --all or "
+				  "--event EVENT_ID");
+		else
+			cli_error("investigate: --format is text, json or md");
+		investigate_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (load_kb(g, &kb, &kb_errors) < 0) {
+		cli_error("%s", err_msg());
+		return EXIT_FAILURE_;
+	}
+	if (kb_errors)
+		rc = EXIT_PARTIAL;
+	db = cli_db_path(g);
+	if (!db || store_open(db, 0, &st) < 0) {
+		cli_error("%s", db ? err_msg() : "no database path");
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
+	if (all) {
+		struct threat_filter f = { 0 };
+
+		if (store_threat_list(st, &f, on_threat, &ids) < 0) {
+			cli_error("%s", err_msg());
+			rc = EXIT_FAILURE_;
+			goto out;
+		}
+	} else {
+		char *id = NULL;
+
+		if (event_id && threat_promote(st, event_id, &id) < 0) {
+			cli_error("%s", err_msg());
+			rc = EXIT_FAILURE_;
+			goto out;
+		}
+		if (!(ids.ids = calloc(1, sizeof(*ids.ids))) ||
+		    !(ids.ids[0] = id ? id : strdup(threat_id))) {
+			free(id);
+			cli_error("out of memory");
+			rc = EXIT_FAILURE_;
+			goto out;
+		}
+		ids.n = 1;
+	}
+	for (size_t k = 0; k < ids.n; k++) {
+		struct report *r = NULL;
+
+		if (investigate_threat(st, kb, ids.ids[k], &r) < 0) {
+			cli_error("investigating %s: %s", ids.ids[k], err_msg());
+			rc = EXIT_FAILURE_;
+			continue;
+		}
+		print_report(r, fi, k == 0);
+		report_free(r);
+	}
+out:
+	id_list_dispose(&ids);
+	store_close(st);
+	kb_data_free(kb);
+	free(db);
+	return rc;
 }

@@ -67,16 +67,20 @@ fresh() { # output, made by the current generator
 }
 if ! fresh "$jsonl"; then
 	echo "bench: generating $N events as JSON lines"
-	"$gen" -n "$N" -d "$stratus" -d "$otrf" "$jsonl.tmp" && mv "$jsonl.tmp" "$jsonl"
+	"$gen" -n "$N" -d "$stratus" -d "$otrf" "$jsonl.tmp" ||
+		die "cannot generate $jsonl"
+	mv "$jsonl.tmp" "$jsonl"
 fi
 if ! fresh "$jsonl_q"; then
 	# The generator is a function of the index: a prefix is a smaller run.
-	head -n "$QUARTER" "$jsonl" >"$jsonl_q.tmp" && mv "$jsonl_q.tmp" "$jsonl_q"
+	head -n "$QUARTER" "$jsonl" >"$jsonl_q.tmp" || die "cannot write $jsonl_q"
+	mv "$jsonl_q.tmp" "$jsonl_q"
 fi
 if ! fresh "$s3/.done"; then
 	echo "bench: generating $N events as gzip files of $PER_FILE (S3 form)"
 	rm -rf "$s3"
-	"$gen" -n "$N" -f s3 -m "$PER_FILE" -d "$stratus" -d "$otrf" "$s3"
+	"$gen" -n "$N" -f s3 -m "$PER_FILE" -d "$stratus" -d "$otrf" "$s3" ||
+		die "cannot generate $s3"
 	: >"$s3/.done"
 fi
 nfiles=$(find "$s3" -name '*.json.gz' | wc -l)
@@ -98,16 +102,17 @@ log=$data/log
 rows=$data/rows
 : >"$rows"
 
-# timed LABEL EVENTS COMMAND...: wall seconds and peak RSS of one run
+# timed LABEL EVENTS COMMAND...: wall and CPU seconds and peak RSS of a run
 timed() {
 	label=$1 events=$2
 	shift 2
 	echo "bench: $label" >&2
 	echo "== $label: $*" >>"$log"
-	/usr/bin/time -f '%e %M' -o "$data/time" "$@" >>"$log" 2>&1 ||
+	/usr/bin/time -f '%e %M %U %S' -o "$data/time" "$@" >>"$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; die "$label failed (log: $log)"; }
-	read -r secs kib <"$data/time"
-	printf '%s\t%s\t%s\t%s\n' "$label" "$events" "$secs" "$kib" >>"$rows"
+	read -r secs kib user sys <"$data/time"
+	printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$events" "$secs" "$kib" \
+		"$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" >>"$rows"
 }
 
 # count DB: the events a database holds
@@ -208,13 +213,16 @@ rm -rf "$s3_q"
 		printf "%-52s %6.2fx  target: flat     %s\n", what,
 			kib[big] / kib[small], ok ? "met" : "MISSED"
 	}
-	{ name[NR] = $1; ev[NR] = $2; secs[NR] = $3; kib[NR] = $4; id[$1] = NR }
+	{
+		name[NR] = $1; ev[NR] = $2; secs[NR] = $3; kib[NR] = $4
+		cpu[NR] = $5; id[$1] = NR
+	}
 	END {
-		printf "%-36s %10s %8s %12s %10s\n", "run", "events", "seconds",
-			"events/s", "peak RSS"
+		printf "%-36s %9s %8s %8s %10s %10s\n", "run", "events",
+			"seconds", "CPU s", "events/s", "peak RSS"
 		for (i = 1; i <= NR; i++)
-			printf "%-36s %10d %8.2f %12.0f %6.1f MiB\n", name[i], ev[i],
-				secs[i], rate(i), mib(i)
+			printf "%-36s %9d %8.2f %8.2f %10.0f %6.1f MiB\n", name[i],
+				ev[i], secs[i], cpu[i], rate(i), mib(i)
 		v = id["verdict ingest"]; s = id["sqlite3 JSON functions"]
 		j = id["jq -c ."]; q = id["verdict ingest, first quarter"]
 		for (k in id) {

@@ -259,7 +259,7 @@ for n in 1 2; do
 	assert_eq "17 record $n raw column is byte-exact" "$(line_hex "$F17" $n)" \
 		"$(sql1 "SELECT hex(raw) FROM events WHERE id = '$id'" | tr -d '"')"
 done
-ESC=$(printf '\033') BEL=$(printf '\007') CR=$(printf '\r') CSI1=$(printf '\302\233')
+ESC=$(printf '\033') BEL=$(printf '\007') CR=$(printf '\r')
 UA1="kubectl/v1.30.0${CR}${ESC}[32mALL CLEAR${ESC}[0m"
 RES1="default/cm-${ESC}]0;owned-title${BEL}-${ESC}[2J${ESC}[H-x"
 UA2=$(printf 'curl/8.0\033[1A\033[2K\302\23331mfake-line\nsecond-line')
@@ -312,6 +312,11 @@ vrun --db "$DB" events --source cloudtrail --limit 1000
 no_controls "17 events table shows no raw control byte (cloudtrail)"
 vrun --db "$DB" sql "SELECT user_agent, resource, raw FROM events"
 no_controls "17 sql table shows no raw control byte"
+vrun --db "$DB" sql "SELECT id, user_agent FROM events WHERE id = '${ID}01702'"
+assert_eq "17 a newline in a field keeps the row on one line" 2 \
+	"$(wc -l <"$T/out" | tr -d ' ')"
+vrun --db "$DB" events --id "${ID}01702"
+assert_eq "17 events: one row for the record" 2 "$(wc -l <"$T/out" | tr -d ' ')"
 vrun --db "$DB" events --source k8s_audit
 assert_contains "17 ESC shown escaped" 'default/cm-\x1b]0;owned-title\x07-\x1b[2J\x1b[H-x' "$T/out"
 

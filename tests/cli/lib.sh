@@ -122,18 +122,32 @@ finish() {
 
 # ---- running verdict ------------------------------------------------------
 
-# vrun ARGS...: run verdict, stdout to $T/out, stderr to $T/err, status in
-# $rc. A signal, a sanitizer report or a sanitizer exit code ends the test:
-# nothing that verdict is given may crash it.
-vrun() {
-	rc=0
-	"$VERDICT" "$@" >"$T/out" 2>"$T/err" || rc=$?
-	if grep -qE 'Sanitizer|runtime error:' "$T/err" ||
-	   [ "$rc" -ge 86 ]; then
-		cat "$T/err" >&2
-		die "verdict $* (exit $rc): sanitizer report above"
+# run_into OUT ERR ARGS...: run verdict with stdout and stderr to files and
+# its status in $status. A signal, a sanitizer report or a sanitizer exit
+# code ends the test: nothing verdict is given may crash it.
+run_into() {
+	out=$1 err=$2
+	shift 2
+	status=0
+	"$VERDICT" "$@" >"$out" 2>"$err" || status=$?
+	sane "$status" "$err" "$*"
+}
+
+# sane STATUS ERRFILE WHAT: end the test if verdict crashed or a sanitizer
+# spoke; for runs made without run_into.
+sane() {
+	if grep -qE 'Sanitizer|runtime error:' "$2" || [ "$1" -ge 86 ]; then
+		cat "$2" >&2
+		die "verdict $3 (exit $1): crash or sanitizer report above"
 	fi
 	return 0
+}
+
+# vrun ARGS...: run verdict; stdout in $T/out, stderr in $T/err, status in
+# $rc, for the assertions that follow.
+vrun() {
+	run_into "$T/out" "$T/err" "$@"
+	rc=$status
 }
 
 # ingest ARGS...: `verdict --db $DB ingest --no-progress ARGS`.
@@ -142,11 +156,13 @@ ingest() {
 }
 
 # sqlj QUERY [DB]: the rows of a read-only query as verdict's JSON lines.
-# Comparing those lines whole checks values, types and NULLs at once.
+# Comparing those lines whole checks values, types and NULLs at once. It
+# leaves $T/out, $T/err and $rc of the last vrun alone.
 sqlj() {
-	vrun --db "${2:-$DB}" sql --json "$1"
-	[ "$rc" -eq 0 ] || die "verdict sql \"$1\" failed ($rc): $(cat "$T/err")"
-	cat "$T/out"
+	run_into "$T/sql.out" "$T/sql.err" --db "${2:-$DB}" sql --json "$1"
+	[ "$status" -eq 0 ] ||
+		die "verdict sql \"$1\" failed ($status): $(cat "$T/sql.err")"
+	cat "$T/sql.out"
 }
 
 # sql1 QUERY [DB]: one column's value per row, as JSON text: "text", 12,
@@ -163,8 +179,8 @@ count() {
 # summary COLUMN SOURCE: a cell of the ingest summary table in $T/out.
 summary() {
 	awk -v col="$1" -v src="$2" '
-		NR == 1 { for (i = 1; i <= NF; i++) at[$i] = i; next }
-		$1 == src && (col in at) { print $(at[col]); found = 1 }
+		NR == 1 { w = NF; for (i = 1; i <= NF; i++) at[$i] = i; next }
+		NF == w && $1 == src && (col in at) { print $(at[col]); found = 1 }
 		END { if (!found) print "none" }' "$T/out"
 }
 

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* app: the console's main loop. It owns the terminal (ncursesw, every
+ * curses call on the main thread), the view stack, the theme, the key
+ * bindings, the : and / prompts and the status line, and it is the only
+ * code that draws. Input comes from the keyboard or from a script. */
+#ifndef VERDICT_APP_H
+#define VERDICT_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tui/keymap.h"
+#include "tui/theme.h"
+#include "tui/view.h"
+
+struct store;
+struct kb_data;
+
+struct app_opts {
+	const char *db;         /* the store's path, for messages */
+	bool readonly;          /* refuse every change */
+	const char *theme;      /* --theme NAME, or NULL for the saved or
+				 * default one */
+	const char *script;     /* --script FILE: keys and commands from a
+				 * file, on a virtual screen */
+	const char *kb_dir;     /* knowledge base for re-investigating */
+	const char *open_threat; /* open this threat's investigation first */
+};
+
+struct app;
+
+/* Run the console on st until the analyst (or the script) quits. Returns 0,
+ * or a negative code with the message in err_msg() when the terminal could
+ * not be used or a script line was wrong. The terminal is restored before
+ * it returns. */
+int app_run(struct store *st, const struct app_opts *opts);
+
+/* ---- for views ---- */
+
+struct store *app_store(struct app *app);
+bool app_readonly(const struct app *app);
+const struct keymap *app_keymap(const struct app *app);
+/* Rows of the body on screen now. */
+size_t app_body_rows(const struct app *app);
+
+/* Open a new view on top of the current one. On failure the message goes
+ * to the status line and the current view stays. */
+void app_push(struct app *app, const struct view_ops *ops, const char *arg);
+
+/* Messages for the status line (never to the terminal directly). */
+void app_status(struct app *app, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void app_error(struct app *app, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Refuse a change in read-only mode: true (and a status message) when
+ * refused. */
+bool app_refuse_change(struct app *app, enum action a);
+
+/* The knowledge base for re-investigating, loaded on first use (borrowed);
+ * NULL with a status message when it cannot be loaded. */
+const struct kb_data *app_kb(struct app *app);
+
+/* The queue's remembered filter and sort ("" and NULL when none), kept
+ * across views and, unless read-only, across sessions. */
+const char *app_queue_filter(const struct app *app);
+void app_set_queue_filter(struct app *app, const char *filter);
+const char *app_queue_sort(const struct app *app);
+void app_set_queue_sort(struct app *app, const char *sort);
+
+/* Make row visible in v, moving top as little as possible. */
+void app_show_row(struct app *app, struct view *v, size_t row);
+
+#endif

@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* view_queue: the threat queue, the console's first view: one row per
+ * threat, sortable by any column, filtered by a remembered `/` filter,
+ * with live counts in the title bar. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/error.h"
+#include "core/investigate.h"
+#include "core/store.h"
+#include "core/threat.h"
+#include "core/timeutil.h"
+#include "tui/app.h"
+#include "tui/view.h"
+
+/* One threat as the queue shows it; strings owned. */
+struct qrow {
+	char *id, *severity, *status, *verdict, *title, *entity;
+	char *detection, *source;
+	int sev_rank;
+	int confidence;      /* -1: no report */
+	bool has_time;
+	int64_t last_ns;
+	uint64_t count;
+	size_t order;        /* the store's order: severity, newest, id */
+};
+
+struct queue {
+	struct qrow *rows;
+	size_t n, cap;
+	size_t *shown;       /* indexes of rows passing the filter, sorted */
+	size_t nshown;
+	int sort;            /* a column index */
+	bool desc;
+	char *filter;        /* owned copy of the app's */
+	int err;
+};
+
+/* ---- columns ---------------------------------------------------------------- */
+
+typedef int (*qcmp_fn)(const struct qrow *a, const struct qrow *b);
+typedef const char *(*qtext_fn)(const struct qrow *r, char *tmp, size_t n);
+
+static int
+cmp_str(const char *a, const char *b)
+{
+	return strcasecmp(a ? a : "", b ? b : "");
+}
+
+static int
+cmp_num(int64_t a, int64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_sev(const struct qrow *a, const struct qrow *b)
+{ return cmp_num(a->sev_rank, b->sev_rank); }
+static int cmp_status(const struct qrow *a, const struct qrow *b)
+{ return cmp_str(a->status, b->status); }
+static int cmp_verdict(const struct qrow *a, const struct qrow *b)
+{ return cmp_str(a->verdict, b->verdict); }
+static int cmp_conf(const struct qrow *a, const struct qrow *b)
+{ return cmp_num(a->confidence, b->confidence); }
+static int cmp_title(const struct qrow *a, const struct qrow *b)
+{ return cmp_str(a->title, b->title); }
+static int cmp_entity(const struct qrow *a, const struct qrow *b)
+{ return cmp_str(a->entity, b->entity); }
+static int cmp_time(const struct qrow *a, const struct qrow *b)
+{ return cmp_num(a->has_time ? a->last_ns : INT64_MIN,
+		 b->has_time ? b->last_ns : INT64_MIN); }
+static int cmp_count(const struct qrow *a, const struct qrow *b)
+{ return a->count < b->count ? -1 : a->count > b->count; }
+
+static const char *txt_sev(const struct qrow *r, char *t, size_t n)
+{ (void)t; (void)n; return r->severity; }
+static const char *txt_status(const struct qrow *r, char *t, size_t n)
+{ (void)t; (void)n; return r->status; }
+static const char *txt_verdict(const struct qrow *r, char *t, size_t n)
+{ (void)t; (void)n; return r->verdict ? r->verdict : "-"; }
+static const char *txt_title(const struct qrow *r, char *t, size_t n)
+{ (void)t; (void)n; return r->title; }
+static const char *txt_entity(const struct qrow *r, char *t, size_t n)
+{ (void)t; (void)n; return r->entity; }
+
+static const char *
+txt_conf(const struct qrow *r, char *t, size_t n)
+{
+	if (r->confidence < 0)
+		return "-";
+	snprintf(t, n, "%d%%", r->confidence);
+	return t;
+}
+
+static const char *
+txt_time(const struct qrow *r, char *t, size_t n)
+{
+	char iso[TIMEUTIL_BUFSZ];
+
+	if (!r->has_time)
+		return "-";
+	timeutil_format(r->last_ns, iso);
+	/* "2026-12-01T00:00:03.5Z" shown as "2026-12-01 00:00:03" */
+	snprintf(t, n, "%.10s %.8s", iso, iso + 11);
+	return t;
+}
+
+static const char *
+txt_count(const struct qrow *r, char *t, size_t n)
+{
+	snprintf(t, n, "%llu", (unsigned long long)r->count);
+	return t;
+}
+
+/* The columns, in screen order. width 0 shares what is left. */
+static const struct qcolumn {
+	const char *name;    /* for :sort and filters like sev:high */
+	const char *head;
+	size_t width;
+	bool right;
+	bool desc_first;     /* natural order is descending */
+	qcmp_fn cmp;
+	qtext_fn text;
+} columns[] = {
+	{ "severity", "SEVERITY", 8, false, true, cmp_sev, txt_sev },
+	{ "status", "STATUS", 13, false, false, cmp_status, txt_status },
+	{ "verdict", "VERDICT", 12, false, false, cmp_verdict, txt_verdict },
+	{ "confidence", "CONF", 4, true, true, cmp_conf, txt_conf },
+	{ "title", "TITLE", 0, false, false, cmp_title, txt_title },
+	{ "entity", "ENTITY", 0, false, false, cmp_entity, txt_entity },
+	{ "time", "LAST SEEN", 19, false, true, cmp_time, txt_time },
+	{ "count", "COUNT", 5, true, true, cmp_count, txt_count },
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+const char *const view_queue_columns[] = {
+	"severity", "status", "verdict", "confidence", "title", "entity",
+	"time", "count", NULL,
+};
+
+static int
+column_by_name(const char *name)
+{
+	for (size_t c = 0; c < NCOLUMNS; c++)
+		if (strcasecmp(columns[c].name, name) == 0)
+			return (int)c;
+	return -1;
+}
+
+/* Column widths for a screen width columns wide: the fixed ones as given,
+ * the title three fifths of the rest and the entity two. */
+static void
+layout(size_t width, size_t *w)
+{
+	size_t fixed = 0, flex;
+
+	for (size_t c = 0; c < NCOLUMNS; c++)
+		fixed += columns[c].width + 1;
+	flex = width > fixed + 20 ? width - fixed : 20;
+	for (size_t c = 0; c < NCOLUMNS; c++)
+		w[c] = columns[c].width;
+	w[4] = flex * 3 / 5;
+	w[5] = flex - w[4];
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static void
+qrow_dispose(struct qrow *r)
+{
+	free(r->id);
+	free(r->severity);
+	free(r->status);
+	free(r->verdict);
+	free(r->title);
+	free(r->entity);
+	free(r->detection);
+	free(r->source);
+}
+
+static char *
+dup_or(const char *s, const char *dflt)
+{
+	return strdup(s ? s : dflt);
+}
+
+/* The entity an analyst recognises a threat by: the actor, else what was
+ * acted on, else where it came from. ARNs lose their fixed prefix. */
+static const char *
+main_entity(const struct threat *t)
+{
+	static const enum threat_entity order[] = { TE_ACTOR, TE_RESOURCE,
+		TE_SRC_IP, TE_HOST, TE_CONTAINER, TE_ACCOUNT };
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *e = t->ent[order[i]];
+		const char *p = e;
+		int colons = 0;
+
+		if (!e || !*e)
+			continue;
+		if (strncmp(e, "arn:", 4) == 0) {
+			while (*p && colons < 5)
+				colons += *p++ == ':';
+			if (colons == 5 && *p)
+				return p;
+		}
+		return e;
+	}
+	return "-";
+}
+
+static int
+on_threat(void *ctx, const struct threat *t)
+{
+	struct queue *q = ctx;
+	struct qrow *r;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 256;
+		struct qrow *g = realloc(q->rows, cap * sizeof(*g));
+
+		if (!g)
+			return q->err = err_set(ERR_NOMEM, "out of memory");
+		q->rows = g;
+		q->cap = cap;
+	}
+	r = &q->rows[q->n];
+	memset(r, 0, sizeof(*r));
+	r->id = dup_or(t->id, "");
+	r->severity = dup_or(t->severity, "unknown");
+	r->status = dup_or(t->status, "new");
+	r->verdict = t->verdict ? strdup(t->verdict) : NULL;
+	r->title = dup_or(t->title, t->detection ? t->detection : "");
+	r->entity = strdup(main_entity(t));
+	r->detection = dup_or(t->detection, "");
+	r->source = dup_or(t->source, "");
+	r->sev_rank = threat_severity_rank(r->severity);
+	r->confidence = t->verdict ? t->confidence : -1;
+	r->has_time = t->has_time;
+	r->last_ns = t->last_ns;
+	r->count = t->count;
+	r->order = q->n;
+	if (!r->id || !r->severity || !r->status || !r->title || !r->entity ||
+	    !r->detection || !r->source || (t->verdict && !r->verdict)) {
+		qrow_dispose(r);
+		return q->err = err_set(ERR_NOMEM, "out of memory");
+	}
+	q->n++;
+	return 0;
+}
+
+static void
+clear_rows(struct queue *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		qrow_dispose(&q->rows[i]);
+	q->n = 0;
+	q->nshown = 0;
+}
+
+/* ---- filtering and sorting ------------------------------------------------ */
+
+/* Does the row match one filter word? "col:text" looks in one column,
+ * plain text in every column and in the id, detection and source. */
+static bool
+match_word(const struct qrow *r, const char *word)
+{
+	const char *colon = strchr(word, ':');
+	char tmp[48];
+
+	if (colon && colon > word) {
+		char name[32];
+		size_t n = (size_t)(colon - word);
+		int c;
+
+		if (n < sizeof(name)) {
+			memcpy(name, word, n);
+			name[n] = '\0';
+			/* Prefixes are enough: "sev:high". */
+			for (c = 0; c < (int)NCOLUMNS; c++)
+				if (strncasecmp(columns[c].name, name, n) == 0)
+					break;
+			if (c < (int)NCOLUMNS)
+				return strcasestr(columns[c].text(r, tmp, sizeof(tmp)),
+						  colon + 1) != NULL;
+		}
+	}
+	for (size_t c = 0; c < NCOLUMNS; c++)
+		if (strcasestr(columns[c].text(r, tmp, sizeof(tmp)), word))
+			return true;
+	return strcasestr(r->id, word) || strcasestr(r->detection, word) ||
+	       strcasestr(r->source, word);
+}
+
+static bool
+match(const struct qrow *r, const char *filter)
+{
+	char words[512], *save = NULL;
+
+	if (!filter || !*filter)
+		return true;
+	snprintf(words, sizeof(words), "%s", filter);
+	for (char *w = strtok_r(words, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save))
+		if (!match_word(r, w))
+			return false;
+	return true;
+}
+
+/* qsort has no context argument: the sort in progress. */
+static const struct queue *sorting;
+
+static int
+cmp_shown(const void *pa, const void *pb)
+{
+	const struct qrow *a = &sorting->rows[*(const size_t *)pa];
+	const struct qrow *b = &sorting->rows[*(const size_t *)pb];
+	int c = columns[sorting->sort].cmp(a, b);
+
+	if (sorting->desc)
+		c = -c;
+	return c ? c : cmp_num((int64_t)a->order, (int64_t)b->order);
+}
+
+/* Filter and sort from the app's remembered settings. */
+static int
+arrange(struct view *v)
+{
+	struct queue *q = v->priv;
+	const char *sort = app_queue_sort(v->app);
+	const char *f = app_queue_filter(v->app);
+	size_t *shown;
+
+	if (sort && *sort) {
+		char name[32];
+		int c;
+
+		snprintf(name, sizeof(name), "%s", sort);
+		name[strcspn(name, " ")] = '\0';
+		if ((c = column_by_name(name)) >= 0) {
+			q->sort = c;
+			q->desc = strstr(sort, " desc") ? true
+				: strstr(sort, " asc") ? false : columns[c].desc_first;
+		}
+	}
+	free(q->filter);
+	q->filter = f && *f ? strdup(f) : NULL;
+	shown = realloc(q->shown, (q->n ? q->n : 1) * sizeof(*shown));
+	if (!shown)
+		return err_set(ERR_NOMEM, "out of memory");
+	q->shown = shown;
+	q->nshown = 0;
+	for (size_t i = 0; i < q->n; i++)
+		if (match(&q->rows[i], q->filter))
+			q->shown[q->nshown++] = i;
+	sorting = q;
+	qsort(q->shown, q->nshown, sizeof(*q->shown), cmp_shown);
+	sorting = NULL;
+	v->nrows = q->nshown;
+	return 0;
+}
+
+/* The id under the cursor, or NULL. */
+static const char *
+current_id(struct view *v)
+{
+	struct queue *q = v->priv;
+
+	if (!q->nshown || v->cursor >= q->nshown)
+		return NULL;
+	return q->rows[q->shown[v->cursor]].id;
+}
+
+/* Put the cursor back on threat id after the rows changed. */
+static void
+follow(struct view *v, const char *id)
+{
+	struct queue *q = v->priv;
+
+	if (id)
+		for (size_t i = 0; i < q->nshown; i++)
+			if (strcmp(q->rows[q->shown[i]].id, id) == 0) {
+				v->cursor = i;
+				return;
+			}
+	if (v->cursor >= q->nshown)
+		v->cursor = q->nshown ? q->nshown - 1 : 0;
+}
+
+/* Re-arrange after the filter or sort changed, keeping the cursor on its
+ * threat. */
+void
+view_queue_apply(struct view *v)
+{
+	char *id = current_id(v) ? strdup(current_id(v)) : NULL;
+
+	arrange(v);
+	follow(v, id);
+	app_show_row(v->app, v, v->cursor);
+	free(id);
+}
+
+int
+view_queue_column(const char *name)
+{
+	return column_by_name(name);
+}
+
+/* ---- view operations -------------------------------------------------- */
+
+static int
+queue_refresh(struct view *v)
+{
+	struct queue *q = v->priv;
+	struct threat_filter f = { 0 };
+	char *id = current_id(v) ? strdup(current_id(v)) : NULL;
+	int rc;
+
+	clear_rows(q);
+	q->err = 0;
+	rc = store_threat_list(app_store(v->app), &f, on_threat, q);
+	if (rc == 0 && q->err)
+		rc = q->err;
+	if (rc == 0)
+		rc = arrange(v);
+	follow(v, id);
+	free(id);
+	return rc;
+}
+
+static int
+queue_open(struct view *v, const char *arg)
+{
+	struct queue *q = calloc(1, sizeof(*q));
+
+	(void)arg;
+	if (!q)
+		return err_set(ERR_NOMEM, "out of memory");
+	q->sort = 0;
+	q->desc = true;
+	v->priv = q;
+	return queue_refresh(v);
+}
+
+static void
+queue_close(struct view *v)
+{
+	struct queue *q = v->priv;
+
+	if (!q)
+		return;
+	clear_rows(q);
+	free(q->rows);
+	free(q->shown);
+	free(q->filter);
+	free(q);
+	v->priv = NULL;
+}
+
+static void
+queue_title(struct view *v, struct rline *out)
+{
+	struct queue *q = v->priv;
+	static const char *const sev[] = { "critical", "high", "medium" };
+	static const char *const status[] = { "new", "investigating", "decided" };
+	size_t nsev[3] = { 0 }, nstatus[3] = { 0 };
+
+	for (size_t i = 0; i < q->n; i++) {
+		for (int k = 0; k < 3; k++) {
+			nsev[k] += strcmp(q->rows[i].severity, sev[k]) == 0;
+			nstatus[k] += strcmp(q->rows[i].status, status[k]) == 0;
+		}
+	}
+	render_printf(out, STYLE_TITLE_COUNT, "%zu threats", q->n);
+	for (int k = 0; k < 3; k++)
+		if (nsev[k]) {
+			render_str(out, " ", STYLE_TITLE);
+			render_glyph(out, GLYPH_DOT, STYLE_TITLE);
+			render_printf(out, STYLE_TITLE_COUNT, " %zu %s", nsev[k], sev[k]);
+		}
+	render_str(out, "  ", STYLE_TITLE);
+	render_glyph(out, GLYPH_SEP, STYLE_TITLE);
+	for (int k = 0; k < 3; k++)
+		render_printf(out, STYLE_TITLE_COUNT, " %zu %s", nstatus[k], status[k]);
+	if (q->filter) {
+		render_str(out, "  ", STYLE_TITLE);
+		render_glyph(out, GLYPH_SEP, STYLE_TITLE);
+		render_str(out, " filter ", STYLE_TITLE);
+		render_str(out, q->filter, STYLE_TITLE_COUNT);
+		render_printf(out, STYLE_TITLE, " (%zu shown)", q->nshown);
+	}
+}
+
+static void
+queue_header(struct view *v, size_t width, struct rline *out)
+{
+	struct queue *q = v->priv;
+	size_t w[NCOLUMNS];
+
+	layout(width, w);
+	for (size_t c = 0; c < NCOLUMNS; c++) {
+		struct rline head;
+		size_t start = out->width;
+
+		rline_init(&head);
+		render_str(&head, columns[c].head, STYLE_HEADER);
+		if ((int)c == q->sort)
+			render_glyph(&head, q->desc ? GLYPH_DOWN : GLYPH_UP,
+				     STYLE_HEADER);
+		render_fit(&head, w[c]);
+		if (columns[c].right)
+			render_pad(out, start + w[c] - head.width, STYLE_HEADER);
+		rline_append(out, &head);
+		render_pad(out, start + w[c] + 1, STYLE_HEADER);
+		rline_dispose(&head);
+	}
+}
+
+enum style
+view_severity_style(const char *severity)
+{
+	static const struct {
+		const char *word;
+		enum style style;
+	} map[] = {
+		{ "critical", STYLE_SEV_CRITICAL }, { "high", STYLE_SEV_HIGH },
+		{ "medium", STYLE_SEV_MEDIUM }, { "low", STYLE_SEV_LOW },
+	};
+
+	for (size_t i = 0; severity && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(severity, map[i].word) == 0)
+			return map[i].style;
+	return STYLE_SEV_INFO;
+}
+
+enum style
+view_verdict_style(const char *verdict)
+{
+	static const struct {
+		const char *word;
+		enum style style;
+	} map[] = {
+		{ "malicious", STYLE_VERDICT_MALICIOUS },
+		{ "suspicious", STYLE_VERDICT_SUSPICIOUS },
+		{ "benign", STYLE_VERDICT_BENIGN },
+		{ "inconclusive", STYLE_VERDICT_INCONCLUSIVE },
+	};
+
+	for (size_t i = 0; verdict && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(verdict, map[i].word) == 0)
+			return map[i].style;
+	return STYLE_DIM;
+}
+
+static void
+queue_draw_row(struct view *v, size_t row, size_t width, struct rline *out)
+{
+	struct queue *q = v->priv;
+	const struct qrow *r = &q->rows[q->shown[row]];
+	size_t w[NCOLUMNS];
+
+	layout(width, w);
+	for (size_t c = 0; c < NCOLUMNS; c++) {
+		char tmp[48];
+		enum style st = c == 0 ? view_severity_style(r->severity)
+			      : c == 2 ? view_verdict_style(r->verdict)
+			      : c == 6 || c == 7 || c == 3 ? STYLE_DIM
+			      : STYLE_NORMAL;
+
+		render_cell(out, columns[c].text(r, tmp, sizeof(tmp)), w[c],
+			    columns[c].right, st);
+		render_str(out, " ", STYLE_NORMAL);
+	}
+}
+
+/* ---- actions -------------------------------------------------------------- */
+
+static unsigned
+act_open(struct view *v)
+{
+	const char *id = current_id(v);
+
+	if (id)
+		app_push(v->app, &view_investigation_ops, id);
+	return REDRAW_ALL;
+}
+
+static unsigned
+act_blast(struct view *v)
+{
+	const char *id = current_id(v);
+
+	if (id)
+		app_push(v->app, &view_blast_ops, id);
+	return REDRAW_ALL;
+}
+
+static unsigned
+act_sort_next(struct view *v)
+{
+	struct queue *q = v->priv;
+	int c = (q->sort + 1) % (int)NCOLUMNS;
+	char sort[48];
+
+	snprintf(sort, sizeof(sort), "%s %s", columns[c].name,
+		 columns[c].desc_first ? "desc" : "asc");
+	app_set_queue_sort(v->app, sort);
+	app_status(v->app, "sorted by %s", columns[c].name);
+	return REDRAW_ALL;
+}
+
+static unsigned
+act_sort_reverse(struct view *v)
+{
+	struct queue *q = v->priv;
+	char sort[48];
+
+	snprintf(sort, sizeof(sort), "%s %s", columns[q->sort].name,
+		 q->desc ? "asc" : "desc");
+	app_set_queue_sort(v->app, sort);
+	return REDRAW_ALL;
+}
+
+/* Set the status of the selected threat. */
+static unsigned
+set_status(struct view *v, const char *status)
+{
+	const char *id = current_id(v);
+
+	if (!id)
+		return REDRAW_NONE;
+	if (store_threat_set_status(app_store(v->app), id, status) < 0) {
+		app_error(v->app, "%s", err_msg());
+		return REDRAW_STATUS;
+	}
+	app_status(v->app, "%s is now %s", id, status);
+	queue_refresh(v);
+	return REDRAW_ALL;
+}
+
+static unsigned act_investigating(struct view *v)
+{ return set_status(v, "investigating"); }
+static unsigned act_decided(struct view *v)
+{ return set_status(v, "decided"); }
+static unsigned act_new(struct view *v)
+{ return set_status(v, "new"); }
+
+static unsigned
+act_investigate(struct view *v)
+{
+	const char *id = current_id(v);
+
+	if (id && view_investigate_threat(v->app, id) == 0)
+		queue_refresh(v);
+	return REDRAW_ALL;
+}
+
+static unsigned
+act_reload(struct view *v)
+{
+	if (queue_refresh(v) < 0)
+		app_error(v->app, "%s", err_msg());
+	return REDRAW_ALL;
+}
+
+static const struct {
+	enum action action;
+	unsigned (*fn)(struct view *v);
+} queue_actions[] = {
+	{ ACTION_OPEN, act_open },
+	{ ACTION_BLAST, act_blast },
+	{ ACTION_SORT_NEXT, act_sort_next },
+	{ ACTION_SORT_REVERSE, act_sort_reverse },
+	{ ACTION_SET_INVESTIGATING, act_investigating },
+	{ ACTION_SET_DECIDED, act_decided },
+	{ ACTION_SET_NEW, act_new },
+	{ ACTION_INVESTIGATE, act_investigate },
+	{ ACTION_RELOAD, act_reload },
+};
+
+static unsigned
+queue_handle(struct view *v, enum action a)
+{
+	for (size_t i = 0; i < sizeof(queue_actions) / sizeof(queue_actions[0]); i++)
+		if (queue_actions[i].action == a)
+			return queue_actions[i].fn(v);
+	return REDRAW_PASS;
+}
+
+static unsigned
+queue_search(struct view *v, const char *text)
+{
+	app_set_queue_filter(v->app, text);
+	if (text && *text)
+		app_status(v->app, "filter \"%s\": %zu of %zu threats", text,
+			   ((struct queue *)v->priv)->nshown,
+			   ((struct queue *)v->priv)->n);
+	else
+		app_status(v->app, "filter cleared");
+	return REDRAW_ALL;
+}
+
+const struct view_ops view_queue_ops = {
+	.name = "queue",
+	.scope = KEYMAP_SCOPE_QUEUE,
+	.open = queue_open,
+	.refresh = queue_refresh,
+	.title = queue_title,
+	.header = queue_header,
+	.draw_row = queue_draw_row,
+	.handle = queue_handle,
+	.search = queue_search,
+	.close = queue_close,
+};
