@@ -794,6 +794,16 @@ column_index(const struct cond_rows *r, const char *name)
 	return -1;
 }
 
+static bool
+columns_known(const struct cond_rows *r, const struct node *n)
+{
+	if (!n)
+		return true;
+	if (n->kind == N_COL && column_index(r, n->name) < 0)
+		return false;
+	return columns_known(r, n->a) && columns_known(r, n->b);
+}
+
 static struct cond_value
 cell_value(const struct cond_rows *r, size_t row, int col)
 {
@@ -953,10 +963,13 @@ eval_func(struct eval *e, const struct node *n)
 	}
 	if (!r)
 		return missing();
-	if (n->a && n->a->kind == N_COL) {
-		if ((col = column_index(r, n->a->name)) < 0)
-			return missing();
-	}
+	/* Rows that lack a column the function names leave it unknown; no
+	 * rows at all is simply empty (a query with no rows names no
+	 * columns). */
+	if (r->nrows && n->a && !columns_known(r, n->a))
+		return missing();
+	if (n->a && n->a->kind == N_COL)
+		col = column_index(r, n->a->name);
 	switch (n->fn) {
 	case F_COUNT:
 	case F_ANY:

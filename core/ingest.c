@@ -7,11 +7,22 @@
  * document, pretty-printed or concatenated documents); each value is
  * unwrapped (S3 "Records" files, arrays, EventBridge and CloudWatch Logs
  * envelopes, finding lists, EventList) into records, and each record goes to
- * the adapter that recognises it. Memory is bounded by the largest record. */
+ * the adapter that recognises it. Memory is bounded by the largest record.
+ *
+ * Two threads share the work of a path. The reading side (a thread of its
+ * own) reads, parses and normalizes, and writes down everything that follows
+ * from it, in input order: events, identities, diagnostics, tallies and
+ * progress, in batches (core/ingestq.h). The writing side (the caller's
+ * thread) replays the batches: it makes every store call, keeps the stats
+ * and calls the caller's callbacks, so the result is what one thread doing
+ * both would produce, in about the time of the slower half. A store failure
+ * stops the replay where one thread would have stopped, and the reading side
+ * soon after. Without a thread, the caller's thread does both in turn. */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +35,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/ingest.h"
+#include "core/ingestq.h"
 #include "core/jsonscan.h"
 #include "core/jsonu.h"
 #include "core/reader.h"
@@ -32,32 +44,45 @@
 #define CHUNK (1u << 20)
 #define MAX_DIR_DEPTH 64
 #define MAX_UNWRAP_DEPTH 4
+/* Full batches waiting for the store: the bound on memory between the two
+ * sides, and enough to ride out a slow commit. */
+#define QUEUE_DEPTH 4
 
 struct ingest {
 	struct store *st;
 	struct ingest_opts o;
-	struct ingest_stats stats;
 	const struct adapter *forced;
-	struct ingest_sink sink;
-	size_t pending;          /* events in the open transaction */
-	bool in_tx;
-	int fatal;               /* a store failure: stop everything */
 
-	/* the record being processed, for messages */
-	const char *path;
-	uint64_t line;           /* 1-based line where the record starts */
-	uint64_t recno;          /* 1-based record number in the file */
+	/* The reading side: only the reading thread touches these while a
+	 * path is ingested. */
+	struct ingest_sink sink;
+	const struct adapter *last; /* adapter of the previous record */
+	struct ingestq *q;
+	struct ingestq_batch *out;  /* the batch being filled */
+	bool threaded;              /* the caller's thread writes out's */
+	bool stop;                  /* the writing side failed: read no more */
+	int read_err;               /* why the reading side stopped itself */
+	const char *path;           /* the record being processed, for messages */
+	uint64_t line;              /* 1-based line where the record starts */
+	uint64_t recno;             /* 1-based record number in the file */
 	const char *raw;
 	size_t raw_len;
-	const char *cur_source;  /* adapter of the record being normalized */
+	const char *cur_source;     /* adapter of the record being normalized */
+	uint64_t bytes_before;      /* progress: bytes of finished files */
+	struct buf prep;            /* scratch for jsonscan_prepare */
+
+	/* The writing side: the caller's thread. */
+	struct ingest_stats stats;
+	size_t pending;             /* events in the open transaction */
+	bool in_tx;
+	int fatal;                  /* a store failure: stop everything */
+	bool bulk;                  /* the store is in bulk-load mode */
+	struct buf file;            /* path of the file being written */
 	unsigned file_diags;
 	uint64_t file_suppressed;
-
-	uint64_t bytes_before;   /* progress: bytes of finished files */
-	struct buf prep;         /* scratch for jsonscan_prepare */
 };
 
-/* ---- diagnostics and tallies ------------------------------------------- */
+/* ---- the writing side: store, tallies and callbacks --------------------- */
 
 static struct ingest_source_stats *
 source_stats(struct ingest *in, const char *name)
@@ -73,55 +98,35 @@ source_stats(struct ingest *in, const char *name)
 	return &s->src[s->nsrc++];
 }
 
+/* Show a message of the file being written, up to max_diags of them. */
 static void
-diag(struct ingest *in, const char *severity, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-diag(struct ingest *in, const char *severity, const char *fmt, ...)
+show(struct ingest *in, const char *severity, const char *msg)
 {
-	char msg[1024];
-	int n;
-	va_list ap;
-
-	if (!in->o.diag)
+	if (!in->o.diag || !msg)
 		return;
 	if (in->file_diags >= in->o.max_diags) {
 		in->file_suppressed++;
 		return;
 	}
 	in->file_diags++;
-	n = snprintf(msg, sizeof(msg), "%s:%llu: ", in->path,
-		     (unsigned long long)in->line);
-	if (in->recno && n > 0 && (size_t)n < sizeof(msg))
-		n += snprintf(msg + n, sizeof(msg) - n, "record %llu: ",
-			      (unsigned long long)in->recno);
-	va_start(ap, fmt);
-	if (n > 0 && (size_t)n < sizeof(msg))
-		vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
-	va_end(ap);
 	in->o.diag(in->o.ctx, severity, msg);
 }
 
 static void
-record_error(struct ingest *in, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-record_error(struct ingest *in, const char *fmt, ...)
+note_suppressed(struct ingest *in)
 {
-	char msg[900];
-	va_list ap;
+	char msg[256];
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	in->stats.errors++;
-	diag(in, "error", "%s", msg);
+	if (!in->file_suppressed || !in->o.diag)
+		return;
+	snprintf(msg, sizeof(msg), "%s: %llu more diagnostics not shown",
+		 in->file.data ? in->file.data : "",
+		 (unsigned long long)in->file_suppressed);
+	in->o.diag(in->o.ctx, "note", msg);
 }
 
 static void
-skip_reason(struct ingest *in, const char *reason)
+tally_skip(struct ingest *in, const char *reason)
 {
 	struct ingest_stats *s = &in->stats;
 	size_t i;
@@ -137,11 +142,7 @@ skip_reason(struct ingest *in, const char *reason)
 				 sizeof(s->skip[0].reason), "%s", reason);
 	}
 	s->skip[i].count++;
-	if (in->o.report_skips)
-		diag(in, "skipped", "%s", reason);
 }
-
-/* ---- the sink adapters write to ----------------------------------------- */
 
 static int
 flush_batch(struct ingest *in)
@@ -158,12 +159,250 @@ flush_batch(struct ingest *in)
 }
 
 static int
-sink_emit(struct ingest_sink *sink, struct event *ev)
+begin_batch(struct ingest *in)
 {
-	struct ingest *in = sink->ctx;
+	int rc;
+
+	if (in->in_tx)
+		return 0;
+	if ((rc = store_begin(in->st)) < 0)
+		return in->fatal = rc;
+	in->in_tx = true;
+	return 0;
+}
+
+static void
+write_event(struct ingest *in, const struct event *ev)
+{
 	struct ingest_source_stats *ss;
 	bool added = false;
 	int rc;
+
+	if (begin_batch(in) < 0)
+		return;
+	rc = store_put_event(in->st, ev, &added);
+	ss = source_stats(in, ev->str[EF_SOURCE]);
+	if (rc < 0) {
+		in->fatal = rc;
+		return;
+	}
+	ss->events++;
+	if (added)
+		ss->added++;
+	if (++in->pending >= in->o.batch)
+		flush_batch(in);
+}
+
+static void
+write_identity(struct ingest *in, const struct identity_item *it)
+{
+	int rc;
+
+	if (begin_batch(in) < 0)
+		return;
+	if ((rc = store_put_identity(in->st, it)) < 0) {
+		in->fatal = rc;
+		return;
+	}
+	source_stats(in, "iam_authz")->identities++;
+}
+
+static void
+write_op(struct ingest *in, const struct ingestq_op *op)
+{
+	switch (op->kind) {
+	case IQ_EVENT:
+		write_event(in, &op->u.ev);
+		break;
+	case IQ_IDENTITY:
+		write_identity(in, &op->u.id);
+		break;
+	case IQ_ERROR:
+		if (op->name)
+			source_stats(in, op->name)->errors++;
+		in->stats.errors++;
+		show(in, "error", op->text);
+		break;
+	case IQ_WARNING:
+		show(in, "warning", op->text);
+		in->stats.warnings++;
+		if (op->name)
+			source_stats(in, op->name)->warnings++;
+		break;
+	case IQ_SKIP:
+		tally_skip(in, op->name);
+		show(in, "skipped", op->text);
+		break;
+	case IQ_PATH_ERROR:
+		in->stats.errors++;
+		if (in->o.diag)
+			in->o.diag(in->o.ctx, "error", op->text);
+		break;
+	case IQ_FILE:
+		in->stats.files++;
+		if (op->n) {
+			in->file_diags = 0;
+			in->file_suppressed = 0;
+			buf_reset(&in->file);
+			buf_adds(&in->file, op->text);
+		}
+		break;
+	case IQ_FILE_END:
+		note_suppressed(in);
+		break;
+	case IQ_READ:
+		in->stats.bytes += op->n;
+		if (in->o.progress)
+			in->o.progress(in->o.ctx, op->done, 0);
+		break;
+	}
+}
+
+/* Replay b. After a store failure nothing more is written or counted, as
+ * when one thread stopped reading there; the failing file still gets its
+ * note of diagnostics not shown. */
+static void
+write_batch(struct ingest *in, struct ingestq_batch *b)
+{
+	size_t n;
+	const struct ingestq_op *ops = ingestq_ops(b, &n);
+
+	for (size_t i = 0; i < n && !in->fatal; i++) {
+		write_op(in, &ops[i]);
+		if (in->fatal)
+			note_suppressed(in);
+	}
+}
+
+/* ---- the reading side: handing work on ----------------------------------- */
+
+/* Hand the batch being filled to the writing side. */
+static void
+ship(struct ingest *in)
+{
+	struct ingestq_batch *b = in->out;
+
+	in->out = NULL;
+	if (!b)
+		return;
+	if (in->threaded) {
+		if (!ingestq_push(in->q, b))
+			in->stop = true;
+		return;
+	}
+	write_batch(in, b);
+	ingestq_recycle(in->q, b);
+	if (in->fatal)
+		in->stop = true;
+}
+
+static void
+read_failed(struct ingest *in, int rc)
+{
+	if (!in->read_err)
+		in->read_err = rc;
+	in->stop = true;
+}
+
+/* The batch to add to, or NULL once reading has stopped. */
+static struct ingestq_batch *
+outbox(struct ingest *in)
+{
+	if (in->out && ingestq_batch_full(in->out))
+		ship(in);
+	if (!in->out && !in->stop) {
+		in->out = ingestq_take_empty(in->q);
+		if (!in->out)
+			read_failed(in, ERR_NOMEM);
+	}
+	return in->stop ? NULL : in->out;
+}
+
+/* Add an entry; NULL once reading has stopped. */
+static struct ingestq_op *
+post(struct ingest *in, enum ingestq_kind kind, const char *text,
+     const char *name)
+{
+	struct ingestq_batch *b = outbox(in);
+	struct ingestq_op *op;
+
+	if (!b)
+		return NULL;
+	if (!(op = ingestq_add(b, kind, text, name)))
+		read_failed(in, ERR_NOMEM);
+	return op;
+}
+
+/* Post a diagnostic "path:line: record N: ..." of kind about the record
+ * being processed; name is the adapter or NULL. */
+static void
+post_diagv(struct ingest *in, enum ingestq_kind kind, const char *name,
+	   const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int n;
+
+	if (!in->o.diag) {
+		post(in, kind, NULL, name);
+		return;
+	}
+	n = snprintf(msg, sizeof(msg), "%s:%llu: ", in->path,
+		     (unsigned long long)in->line);
+	if (in->recno && n > 0 && (size_t)n < sizeof(msg))
+		n += snprintf(msg + n, sizeof(msg) - n, "record %llu: ",
+			      (unsigned long long)in->recno);
+	if (n > 0 && (size_t)n < sizeof(msg))
+		vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+	post(in, kind, msg, name);
+}
+
+static void
+post_diag(struct ingest *in, enum ingestq_kind kind, const char *name,
+	  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+post_diag(struct ingest *in, enum ingestq_kind kind, const char *name,
+	  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	post_diagv(in, kind, name, fmt, ap);
+	va_end(ap);
+}
+
+static void
+record_error(struct ingest *in, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+record_error(struct ingest *in, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	post_diag(in, IQ_ERROR, NULL, "%s", msg);
+}
+
+static void
+skip_reason(struct ingest *in, const char *reason)
+{
+	if (in->o.report_skips)
+		post_diag(in, IQ_SKIP, reason, "%s", reason);
+	else
+		post(in, IQ_SKIP, NULL, reason);
+}
+
+/* ---- the sink adapters write to (reading side) -------------------------- */
+
+static int
+sink_emit(struct ingest_sink *sink, struct event *ev)
+{
+	struct ingest *in = sink->ctx;
+	struct ingestq_batch *b;
 
 	if (!ev->raw) {
 		ev->raw = in->raw;
@@ -174,44 +413,21 @@ sink_emit(struct ingest_sink *sink, struct event *ev)
 		record_error(in, "adapter produced an event without id or source");
 		return ERR_FIELD;
 	}
-	if (!in->in_tx) {
-		if ((rc = store_begin(in->st)) < 0) {
-			in->fatal = rc;
-			event_dispose(ev);
-			return rc;
-		}
-		in->in_tx = true;
-	}
-	rc = store_put_event(in->st, ev, &added);
-	ss = source_stats(in, ev->str[EF_SOURCE]);
+	if ((b = outbox(in)) && ingestq_add_event(b, ev) < 0)
+		read_failed(in, ERR_NOMEM);
 	event_dispose(ev);
-	if (rc < 0) {
-		in->fatal = rc;
-		return rc;
-	}
-	ss->events++;
-	if (added)
-		ss->added++;
-	if (++in->pending >= in->o.batch)
-		return flush_batch(in);
-	return 0;
+	return in->stop ? ERR_STORE : 0;
 }
 
 static int
 sink_identity(struct ingest_sink *sink, const struct identity_item *it)
 {
 	struct ingest *in = sink->ctx;
-	int rc;
+	struct ingestq_batch *b;
 
-	if (!in->in_tx) {
-		if ((rc = store_begin(in->st)) < 0)
-			return in->fatal = rc;
-		in->in_tx = true;
-	}
-	if ((rc = store_put_identity(in->st, it)) < 0)
-		return in->fatal = rc;
-	source_stats(in, "iam_authz")->identities++;
-	return 0;
+	if ((b = outbox(in)) && ingestq_add_identity(b, it) < 0)
+		read_failed(in, ERR_NOMEM);
+	return in->stop ? ERR_STORE : 0;
 }
 
 static void
@@ -219,10 +435,8 @@ sink_warn(struct ingest_sink *sink, const char *field, const char *msg)
 {
 	struct ingest *in = sink->ctx;
 
-	diag(in, "warning", "field `%s`: %s", field ? field : "?", msg);
-	in->stats.warnings++;
-	if (in->cur_source)
-		source_stats(in, in->cur_source)->warnings++;
+	post_diag(in, IQ_WARNING, in->cur_source, "field `%s`: %s",
+		  field ? field : "?", msg);
 }
 
 static void
@@ -264,6 +478,14 @@ ingest_new(struct store *st, const struct ingest_opts *opts,
 	in->sink.skip = sink_skip;
 	in->sink.ctx = in;
 	buf_init(&in->prep);
+	buf_init(&in->file);
+	if (!opts || !opts->batch)
+		in->o.batch = 50000; /* see store_bulk_load: few, large commits */
+	if (store_bulk_load(st, true) < 0) {
+		free(in);
+		return ERR_STORE;
+	}
+	in->bulk = true;
 	*out = in;
 	return 0;
 }
@@ -275,7 +497,10 @@ ingest_free(struct ingest *in)
 		return;
 	if (in->in_tx)
 		store_rollback(in->st);
+	if (in->bulk)
+		store_bulk_load(in->st, false);
 	buf_dispose(&in->prep);
+	buf_dispose(&in->file);
 	free(in);
 }
 
@@ -284,7 +509,13 @@ ingest_finish(struct ingest *in)
 {
 	int rc = flush_batch(in);
 
-	return in->fatal ? in->fatal : rc;
+	if (in->fatal)
+		return in->fatal;
+	if (rc == 0 && in->bulk) {
+		in->bulk = false;
+		rc = store_bulk_load(in->st, false);
+	}
+	return rc;
 }
 
 const struct ingest_stats *
@@ -307,8 +538,14 @@ process_record(struct ingest *in, const cJSON *rec, const char *raw,
 		record_error(in, "not a JSON object");
 		return;
 	}
+	/* records of one input are nearly always of one format: ask the
+	 * last adapter first and run the whole table only when it is unsure */
+	if (!a && in->last && in->last->detect(rec) >= 90)
+		a = in->last;
 	if (!a)
 		a = adapter_detect(rec);
+	if (a)
+		in->last = a;
 	if (!a) {
 		skip_reason(in, "unrecognised JSON record (no adapter matches)");
 		return;
@@ -318,11 +555,9 @@ process_record(struct ingest *in, const cJSON *rec, const char *raw,
 	in->cur_source = a->name;
 	err_clear();
 	rc = a->normalize(rec, raw, raw_len, &in->sink);
-	if (rc < 0 && !in->fatal) {
-		source_stats(in, a->name)->errors++;
-		record_error(in, "%s: %s", a->name,
-			     *err_msg() ? err_msg() : err_str(rc));
-	}
+	if (rc < 0 && !in->stop)
+		post_diag(in, IQ_ERROR, a->name, "%s: %s", a->name,
+			  *err_msg() ? err_msg() : err_str(rc));
 	in->cur_source = NULL;
 }
 
@@ -401,7 +636,7 @@ process_elements(struct ingest *in, const cJSON *arr, const char *p, size_t n,
 				    spans[i].off - (i ? spans[i - 1].off : 0));
 		in->line = base_line + done;
 		process_record(in, el, p + spans[i].off, spans[i].len, hint);
-		if (in->fatal)
+		if (in->stop)
 			break;
 		i++;
 	}
@@ -535,11 +770,14 @@ struct stream {
 };
 
 static void
-progress(struct ingest *in, struct stream *s)
+post_progress(struct ingest *in, struct stream *s, long got)
 {
-	if (in->o.progress)
-		in->o.progress(in->o.ctx, in->bytes_before + reader_offset(s->r),
-			       0);
+	struct ingestq_op *op = post(in, IQ_READ, NULL, NULL);
+
+	if (op) {
+		op->n = (uint64_t)got;
+		op->done = in->bytes_before + reader_offset(s->r);
+	}
 }
 
 /* Read another chunk. Returns false at end of input or on error. */
@@ -570,8 +808,7 @@ stream_fill(struct ingest *in, struct stream *s)
 	}
 	s->win.len += (size_t)got;
 	s->win.data[s->win.len] = '\0';
-	in->stats.bytes += (uint64_t)got;
-	progress(in, s);
+	post_progress(in, s, got);
 	return true;
 }
 
@@ -617,7 +854,7 @@ ingest_json_stream(struct ingest *in, struct stream *s)
 			if (s->pos < s->win.len || !stream_fill(in, s))
 				break;
 		}
-		if (s->pos >= s->win.len || in->fatal)
+		if (s->pos >= s->win.len || in->stop)
 			return;
 		if (s->win.data[s->pos] != '{' && s->win.data[s->pos] != '[') {
 			/* not JSON here: one rejected record per line, not per word */
@@ -675,7 +912,7 @@ ingest_json_stream(struct ingest *in, struct stream *s)
 		process_value(in, s->win.data + vstart, scan - vstart, 0);
 		in->line += count_lines(s->win.data + vstart, scan - vstart);
 next:
-		if (in->fatal)
+		if (in->stop)
 			return;
 	}
 }
@@ -773,12 +1010,10 @@ ingest_text_stream(struct ingest *in, struct stream *s)
 		in->raw_len = len;
 		in->cur_source = "vpcflow";
 		err_clear();
-		if (vpcflow_line(layout, line, len, &in->sink) < 0 && !in->fatal) {
-			source_stats(in, "vpcflow")->errors++;
-			record_error(in, "vpcflow: %s", err_msg());
-		}
+		if (vpcflow_line(layout, line, len, &in->sink) < 0 && !in->stop)
+			post_diag(in, IQ_ERROR, "vpcflow", "vpcflow: %s", err_msg());
 		in->cur_source = NULL;
-		if (in->fatal)
+		if (in->stop)
 			break;
 	}
 	vpcflow_layout_free(layout);
@@ -788,18 +1023,18 @@ static int
 ingest_file(struct ingest *in, const char *path)
 {
 	struct stream s = { 0 };
+	struct ingestq_op *op;
 	int rc;
 
 	in->path = path;
 	in->line = 1;
 	in->recno = 0;
-	in->file_diags = 0;
-	in->file_suppressed = 0;
-	in->stats.files++;
+	if ((op = post(in, IQ_FILE, path, NULL)))
+		op->n = 1;
 	if ((rc = reader_open(path, &s.r)) < 0) {
 		in->line = 0;
-		in->stats.errors++;
-		diag(in, "error", "%s", err_msg());
+		record_error(in, "%s", err_msg());
+		post(in, IQ_FILE_END, NULL, NULL);
 		return 0;
 	}
 	buf_init(&s.win);
@@ -817,9 +1052,9 @@ ingest_file(struct ingest *in, const char *path)
 			/* empty input: nothing to do */
 		} else if (looks_binary(s.win.data + s.pos, s.win.len - s.pos)) {
 			in->recno = 0;
-			in->stats.errors++;
-			diag(in, "error", "binary data, not a format verdict "
-			     "reads%s", reader_is_gzip(s.r) ? " (inside gzip)" : "");
+			record_error(in, "binary data, not a format verdict "
+				     "reads%s", reader_is_gzip(s.r) ? " (inside gzip)"
+								: "");
 		} else if ((s.win.data[i] == '{' || s.win.data[i] == '[') &&
 			   !(in->o.format && strcmp(in->o.format, "vpcflow-text") == 0)) {
 			ingest_json_stream(in, &s);
@@ -829,20 +1064,13 @@ ingest_file(struct ingest *in, const char *path)
 	}
 	if (s.err < 0) {
 		in->recno = 0;
-		in->stats.errors++;
-		diag(in, "error", "%s", err_msg());
+		record_error(in, "%s", err_msg());
 	}
-	if (in->file_suppressed && in->o.diag) {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "%s: %llu more diagnostics not shown",
-			 path, (unsigned long long)in->file_suppressed);
-		in->o.diag(in->o.ctx, "note", msg);
-	}
+	post(in, IQ_FILE_END, NULL, NULL);
 	in->bytes_before += reader_offset(s.r);
 	reader_free(s.r);
 	buf_dispose(&s.win);
-	return in->fatal;
+	return in->stop ? ERR_STORE : 0;
 }
 
 /* Documentation and rule files met while walking a directory are not logs. */
@@ -865,6 +1093,23 @@ is_documentation(const char *name)
 	return false;
 }
 
+/* A path that cannot be read: an error outside any file's count. */
+static void
+path_error(struct ingest *in, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+path_error(struct ingest *in, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	post(in, IQ_PATH_ERROR, in->o.diag ? msg : NULL, NULL);
+}
+
 static int
 ingest_walk(struct ingest *in, const char *path, int depth, bool explicit)
 {
@@ -878,13 +1123,7 @@ ingest_walk(struct ingest *in, const char *path, int depth, bool explicit)
 		in->path = path;
 		in->line = 0;
 		in->recno = 0;
-		in->stats.errors++;
-		if (in->o.diag) {
-			char msg[1024];
-
-			snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
-			in->o.diag(in->o.ctx, "error", msg);
-		}
+		path_error(in, "%s: %s", path, strerror(errno));
 		return 0;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
@@ -896,7 +1135,7 @@ ingest_walk(struct ingest *in, const char *path, int depth, bool explicit)
 				in->path = path;
 				in->line = 0;
 				in->recno = 0;
-				in->stats.files++;
+				post(in, IQ_FILE, NULL, NULL);
 				skip_reason(in, "documentation or rule file "
 					    "(not a log)");
 				return 0;
@@ -908,14 +1147,8 @@ ingest_walk(struct ingest *in, const char *path, int depth, bool explicit)
 		return 0;
 	n = scandir(path, &names, NULL, alphasort);
 	if (n < 0) {
-		in->stats.errors++;
-		if (in->o.diag) {
-			char msg[1024];
-
-			snprintf(msg, sizeof(msg), "%s: cannot read directory: %s",
-				 path, strerror(errno));
-			in->o.diag(in->o.ctx, "error", msg);
-		}
+		path_error(in, "%s: cannot read directory: %s", path,
+			   strerror(errno));
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {
@@ -939,13 +1172,75 @@ ingest_walk(struct ingest *in, const char *path, int depth, bool explicit)
 	return rc;
 }
 
+/* The reading side of ingest_path. */
+struct reading {
+	struct ingest *in;
+	const char *path;
+};
+
+static void
+read_path(struct ingest *in, const char *path)
+{
+	ingest_walk(in, path, 0, true);
+	ship(in);
+	if (in->threaded)
+		ingestq_close(in->q);
+}
+
+static void *
+reading_thread(void *arg)
+{
+	struct reading *job = arg;
+
+	read_path(job->in, job->path);
+	return NULL;
+}
+
+/* Write what the reading thread hands over until it is done or the store
+ * fails. */
+static void
+write_from_queue(struct ingest *in)
+{
+	struct ingestq_batch *b;
+
+	while ((b = ingestq_pop(in->q))) {
+		write_batch(in, b);
+		ingestq_recycle(in->q, b);
+		if (in->fatal) {
+			ingestq_cancel(in->q);
+			break;
+		}
+	}
+}
+
 int
 ingest_path(struct ingest *in, const char *path)
 {
-	int rc = ingest_walk(in, path, 0, true);
+	struct reading job = { in, path };
+	pthread_t reader;
+	int rc;
 
-	if (rc < 0)
+	if (in->fatal)
+		return in->fatal;
+	if ((rc = ingestq_new(QUEUE_DEPTH, &in->q)) < 0)
 		return rc;
+	in->out = NULL;
+	in->stop = false;
+	in->read_err = 0;
+	/* set before the thread starts: it reads the flag */
+	in->threaded = true;
+	if (pthread_create(&reader, NULL, reading_thread, &job) == 0) {
+		write_from_queue(in);
+		pthread_join(reader, NULL);
+	} else {
+		in->threaded = false;
+		read_path(in, path);
+	}
+	ingestq_free(in->q);
+	in->q = NULL;
+	if (!in->fatal && in->read_err)
+		in->fatal = err_set(in->read_err, "out of memory handing records "
+				    "to the store");
 	return in->fatal;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -23,14 +24,24 @@
 #include "core/netaddr.h"
 #include "core/store.h"
 #include "core/timeutil.h"
+#include "core/trace.h"
 #include "core/utf8.h"
 
 #define MAX_TRIGGER_EVENTS 200  /* triggering events read per threat */
 #define ROWS_KEPT 20            /* rows shown per step in the report */
 #define CITES_PER_FINDING 50
 #define MAX_KEYS 5
-#define FIRST_SEEN_MAX_ROWS 1000
 #define MAX_VARS 40
+
+/* Monotonic time, for the trace only. */
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* ---- addresses and intel -------------------------------------------------- */
 
@@ -430,7 +441,8 @@ load_triggers(struct store *st, const char *threat_id, struct trigger **out,
 	*nout = n;
 	trig = NULL;
 out:
-	triggers_free(trig, n);
+	/* calloc'd: entries never filled free as nothing. */
+	triggers_free(trig, trig ? ids.n : 0);
 	for (size_t i = 0; i < ids.n; i++)
 		free(ids.ids[i]);
 	free(ids.ids);
@@ -578,7 +590,7 @@ ident_char(char c)
  * text quoted, times with their ISO form in a comment. Quoted strings and
  * comments of the query are left alone. */
 static char *
-fill_query(const char *sql, const struct params *ps)
+fill_query(const char *sql, const struct store_param *ps, size_t nps)
 {
 	struct buf b;
 	const char *s = sql;
@@ -602,17 +614,16 @@ fill_query(const char *sql, const struct params *ps)
 			continue;
 		}
 		if (*s == ':' && ident_char(s[1]) && (s == sql || !ident_char(s[-1]))) {
-			size_t n = 1;
-			int k;
+			size_t n = 1, k;
 
 			while (ident_char(s[n]))
 				n++;
-			for (k = 0; k < P_COUNT; k++)
-				if (strlen(param_names[k]) == n &&
-				    strncmp(param_names[k], s, n) == 0)
+			for (k = 0; k < nps; k++)
+				if (strlen(ps[k].name) == n &&
+				    strncmp(ps[k].name, s, n) == 0)
 					break;
-			if (k < P_COUNT) {
-				const struct store_param *p = &ps->p[k];
+			if (k < nps) {
+				const struct store_param *p = &ps[k];
 
 				if (p->is_int) {
 					char when[TIMEUTIL_BUFSZ];
@@ -710,12 +721,15 @@ run_sql(struct inv *iv, struct step_run *sr)
 	const struct pb_step *ps = sr->ps;
 	int rc;
 
-	sr->out->query = fill_query(ps->query, &sr->params);
+	sr->out->query = fill_query(ps->query, sr->params.p, P_COUNT);
 	rc = store_query(iv->st, ps->query, sr->params.p, P_COUNT, ps->max_rows,
 			 on_sql_row, &sr->rows);
-	if (rc == ERR_TOOBIG) {
+	/* Too many rows keeps the first max_rows; a query stopped by the
+	 * store's time limit has no trustworthy rows at all. */
+	if (rc == ERR_TOOBIG && sr->rows.nrows >= ps->max_rows)
 		sr->rows.truncated = true;
-	} else if (rc < 0) {
+	else if (rc < 0) {
+		rows_dispose(&sr->rows);
 		return set_gap(sr, "The query failed: %s", err_msg());
 	}
 	sr->cite_col = rows_col(&sr->rows, ps->cite ? ps->cite : "id");
@@ -726,18 +740,24 @@ static const struct {
 	const char *field;
 	enum event_field ef;
 	int entity;       /* TE_* or -1 */
+	bool indexed;     /* the store has an index on (field, time) */
 } field_map[] = {
-	{ "src_ip", EF_SRC_IP, TE_SRC_IP },
-	{ "dst_ip", EF_DST_IP, -1 },
-	{ "src_domain", EF_SRC_DOMAIN, -1 },
-	{ "user_agent", EF_USER_AGENT, -1 },
-	{ "region", EF_REGION, TE_REGION },
-	{ "action", EF_ACTION, -1 },
-	{ "account", EF_ACCOUNT, TE_ACCOUNT },
-	{ "actor", EF_ACTOR, TE_ACTOR },
-	{ "resource", EF_RESOURCE, TE_RESOURCE },
-	{ "host", EF_HOST, TE_HOST },
+	{ "src_ip", EF_SRC_IP, TE_SRC_IP, true },
+	{ "dst_ip", EF_DST_IP, -1, false },
+	{ "src_domain", EF_SRC_DOMAIN, -1, false },
+	{ "user_agent", EF_USER_AGENT, -1, false },
+	{ "region", EF_REGION, TE_REGION, false },
+	{ "action", EF_ACTION, -1, true },
+	{ "account", EF_ACCOUNT, TE_ACCOUNT, false },
+	{ "actor", EF_ACTOR, TE_ACTOR, true },
+	{ "resource", EF_RESOURCE, TE_RESOURCE, true },
+	{ "host", EF_HOST, TE_HOST, false },
 };
+
+/* A first_seen baseline over a field without an index reads the actor's
+ * events one by one: at most this many, the most recent, so that a busy
+ * service principal costs a bounded time. */
+#define BASELINE_SCAN_LIMIT 10000
 
 static int
 field_index(const char *field)
@@ -746,18 +766,6 @@ field_index(const char *field)
 		if (strcmp(field_map[i].field, field) == 0)
 			return (int)i;
 	return -1;
-}
-
-/* The threat's own value of a field, else the first triggering event's. */
-static const char *
-threat_value(const struct inv *iv, int fi)
-{
-	if (field_map[fi].entity >= 0 && iv->t.ent[field_map[fi].entity])
-		return iv->t.ent[field_map[fi].entity];
-	for (size_t i = 0; i < iv->ntrig; i++)
-		if (iv->trig[i].ev.str[field_map[fi].ef])
-			return iv->trig[i].ev.str[field_map[fi].ef];
-	return NULL;
 }
 
 struct count_ctx {
@@ -776,23 +784,68 @@ on_count(void *ctx, int ncol, const char *const *names,
 	return 0;
 }
 
-/* Has the actor used each value of the field in the window before it, in
- * the lookback? One row per value seen in the window; `new` holds the
- * value when the baseline lacks it. */
+/* The threat's values of a field: its entity, then each triggering
+ * event's, distinct, in that order. *ids gets the first triggering event
+ * with each value (NULL for the entity alone). Borrowed strings. */
+#define MAX_VALUES 20
+
+static size_t
+threat_values(const struct inv *iv, int fi, const char **vals,
+	      const char **ids)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; fi >= 0 && i <= iv->ntrig; i++) {
+		const char *v, *id = NULL;
+		size_t k;
+
+		if (i == 0) {
+			if (field_map[fi].entity < 0)
+				continue;
+			v = iv->t.ent[field_map[fi].entity];
+		} else {
+			v = iv->trig[i - 1].ev.str[field_map[fi].ef];
+			id = iv->trig[i - 1].ev.str[EF_ID];
+		}
+		if (!v)
+			continue;
+		for (k = 0; k < n; k++)
+			if (strcmp(vals[k], v) == 0)
+				break;
+		if (k < n) {
+			if (!ids[k])
+				ids[k] = id;
+			continue;
+		}
+		if (n == MAX_VALUES)
+			break;
+		vals[n] = v;
+		ids[n++] = id;
+	}
+	return n;
+}
+
+/* Has the actor used the threat's values of the field before the window,
+ * in the lookback? One row per value: how often the actor used it in the
+ * window, its first event there, and `new` holding the value when the
+ * baseline lacks it. Probes per value, so the cost follows the threat, not
+ * how busy the actor is. */
 static int
 run_first_seen(struct inv *iv, struct step_run *sr)
 {
 	const struct pb_step *ps = sr->ps;
 	const char *f = ps->field;
+	const char *vals[MAX_VALUES], *ids[MAX_VALUES];
+	struct store_param params[P_COUNT + MAX_VALUES];
+	char names[MAX_VALUES][24];
 	struct count_ctx base = { 0 };
 	struct buf q, bq;
 	int rc = 0, fi = field_index(f), newc;
+	size_t nv;
 	bool any_new = false;
 
 	buf_init(&q);
 	buf_init(&bq);
-	/* The field is one of a fixed list (checked at load), never text
-	 * from the playbook pasted into SQL. */
 	if (fi < 0 || !iv->t.ent[TE_ACTOR] || !iv->has_window) {
 		sr->out->query = strdup("(not run)");
 		return set_gap(sr, !iv->t.ent[TE_ACTOR]
@@ -803,75 +856,102 @@ run_first_seen(struct inv *iv, struct step_run *sr)
 	}
 	sr->params.p[P_BASE_START].is_int = true;
 	sr->params.p[P_BASE_START].ival = iv->win_start - ps->lookback_ns;
+	memcpy(params, sr->params.p, sizeof(sr->params.p));
+	nv = threat_values(iv, fi, vals, ids);
+	/* The field is one of a fixed list (checked at load), never text
+	 * from the playbook pasted into SQL; the values are bound. */
+	for (size_t i = 0; i < nv; i++) {
+		snprintf(names[i], sizeof(names[i]), ":v%zu", i + 1);
+		params[P_COUNT + i] = (struct store_param){ .name = names[i],
+							    .value = vals[i] };
+		buf_printf(&q, "%s(%s)", i ? ", " : "WITH v(value) AS (VALUES ",
+			   names[i]);
+	}
 	buf_printf(&q,
-		   "SELECT w.value AS value, w.events AS events, w.first AS first,"
-		   " (SELECT e.id FROM events e WHERE e.actor = :actor"
-		   " AND e.time >= :win_start AND e.time < :win_end"
-		   " AND e.%s = w.value ORDER BY e.time, e.id LIMIT 1) AS id,"
-		   " CASE WHEN EXISTS (SELECT 1 FROM events b"
-		   " WHERE b.actor = :actor AND b.time >= :base_start"
-		   " AND b.time < :win_start AND b.%s = w.value)"
-		   " THEN NULL ELSE w.value END AS new"
-		   " FROM (SELECT %s AS value, count(*) AS events,"
-		   " min(time) AS first FROM events WHERE actor = :actor"
-		   " AND time >= :win_start AND time < :win_end"
-		   " AND %s IS NOT NULL GROUP BY %s) w"
-		   " ORDER BY w.first, w.value", f, f, f, f, f);
-	buf_adds(&bq, "SELECT count(*) AS baseline FROM events"
-		 " WHERE actor = :actor AND time >= :base_start"
+		   ")\nSELECT v.value AS value,\n"
+		   "  (SELECT count(*) FROM events e WHERE e.actor = :actor\n"
+		   "    AND e.%s = v.value AND e.time >= :win_start"
+		   " AND e.time < :win_end) AS events,\n"
+		   "  (SELECT e.id FROM events e WHERE e.actor = :actor\n"
+		   "    AND e.%s = v.value AND e.time >= :win_start"
+		   " AND e.time < :win_end\n"
+		   "    ORDER BY e.time, e.id LIMIT 1) AS id,\n"
+		   "  CASE WHEN EXISTS (", f, f);
+	if (field_map[fi].indexed)
+		buf_printf(&q, "SELECT 1 FROM events b WHERE b.actor = :actor\n"
+			   "    AND b.%s = v.value AND b.time >= :base_start"
+			   " AND b.time < :win_start)\n", f);
+	else
+		buf_printf(&q, "SELECT 1 FROM (SELECT b.%s AS f FROM events b\n"
+			   "    WHERE b.actor = :actor AND b.time >= :base_start"
+			   " AND b.time < :win_start\n"
+			   "    ORDER BY b.time DESC LIMIT %d) WHERE f = v.value)\n",
+			   f, BASELINE_SCAN_LIMIT);
+	buf_adds(&q, "    THEN NULL ELSE v.value END AS new\nFROM v");
+	buf_adds(&bq, "SELECT count(*) AS baseline FROM events\n"
+		 "WHERE actor = :actor AND time >= :base_start"
 		 " AND time < :win_start");
-	if (!q.data || !bq.data) {
+	if ((nv && !q.data) || !bq.data) {
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	{
-		char *shown_q = fill_query(q.data, &sr->params);
-		char *shown_b = fill_query(bq.data, &sr->params);
+		char *shown_q = nv ? fill_query(q.data, params, P_COUNT + nv)
+				   : NULL;
+		char *shown_b = fill_query(bq.data, params, P_COUNT);
 		struct buf both;
 
 		buf_init(&both);
-		buf_printf(&both, "%s;\n%s", shown_q ? shown_q : "",
-			   shown_b ? shown_b : "");
+		if (shown_q)
+			buf_printf(&both, "%s;\n", shown_q);
+		buf_adds(&both, shown_b ? shown_b : "");
 		free(shown_q);
 		free(shown_b);
 		sr->out->query = buf_detach(&both);
 	}
-	rc = store_query(iv->st, q.data, sr->params.p, P_COUNT,
-			 FIRST_SEEN_MAX_ROWS, on_sql_row, &sr->rows);
-	if (rc == ERR_TOOBIG) {
-		sr->rows.truncated = true;
-		rc = 0;
-	}
+	if (nv)
+		rc = store_query(iv->st, q.data, params, P_COUNT + nv, 0,
+				 on_sql_row, &sr->rows);
 	if (rc == 0)
-		rc = store_query(iv->st, bq.data, sr->params.p, P_COUNT, 1,
-				 on_count, &base);
+		rc = store_query(iv->st, bq.data, params, P_COUNT, 1, on_count,
+				 &base);
 	if (rc < 0) {
+		rows_dispose(&sr->rows);
 		rc = set_gap(sr, "The baseline query failed: %s", err_msg());
 		goto out;
 	}
 	if (!sr->rows.names) {
-		static const char *const cols[] = { "value", "events", "first",
-						    "id", "new" };
+		static const char *const cols[] = { "value", "events", "id",
+						    "new" };
 
-		if ((rc = rows_set_cols(&sr->rows, 5, cols)) < 0)
+		if ((rc = rows_set_cols(&sr->rows, 4, cols)) < 0)
 			goto out;
 	}
+	/* A value only the detector saw (no event of the actor carries it)
+	 * cites the triggering event. */
+	for (size_t r = 0; r < sr->rows.nrows && r < nv; r++) {
+		char **id = &sr->rows.cells[r * sr->rows.ncols + 2];
+
+		if (!*id && ids[r] && !(*id = strdup(ids[r]))) {
+			rc = err_set(ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	/* Cite the new values' events when there are new values, else
+	 * every value's. */
 	newc = rows_col(&sr->rows, "new");
-	if (sr->rows.nrows &&
-	    !(sr->cite_default = calloc(sr->rows.nrows, 1))) {
+	for (size_t r = 0; r < sr->rows.nrows; r++)
+		any_new |= rows_cell(&sr->rows, r, newc) != NULL;
+	if (any_new && !(sr->cite_default = calloc(sr->rows.nrows, 1))) {
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t r = 0; r < sr->rows.nrows; r++) {
-		if (rows_cell(&sr->rows, r, newc)) {
-			sr->cite_default[r] = 1;
-			any_new = true;
-		}
-	}
+	for (size_t r = 0; any_new && r < sr->rows.nrows; r++)
+		sr->cite_default[r] = rows_cell(&sr->rows, r, newc) != NULL;
 	sr->cite_col = rows_col(&sr->rows, "id");
 	add_var(sr, "first_seen", cond_bool(any_new));
 	add_var(sr, "baseline", cond_num((double)base.n));
-	add_var(sr, "value", cond_str(threat_value(iv, fi)));
+	add_var(sr, "value", cond_str(nv ? vals[0] : NULL));
 out:
 	buf_dispose(&q);
 	buf_dispose(&bq);
@@ -893,10 +973,12 @@ static int
 run_intel(struct inv *iv, struct step_run *sr)
 {
 	static const char *const cols[] = { "value", "listed", "match", "id" };
+	static const bool num[4] = { false, true, false, false };
 	const struct pb_step *ps = sr->ps;
 	const struct intel_list *list = find_list(iv->kb, ps->list);
-	int fi = field_index(ps->field);
+	const char *vals[MAX_VALUES], *ids[MAX_VALUES];
 	const char *first_listed = NULL;
+	size_t nv = threat_values(iv, field_index(ps->field), vals, ids);
 	struct buf q;
 	int rc;
 
@@ -911,51 +993,28 @@ run_intel(struct inv *iv, struct step_run *sr)
 	if (!list)
 		return set_gap(sr, "The intel list %s is not in the knowledge "
 			       "base", ps->list);
-	for (size_t i = 0; fi >= 0 && i <= iv->ntrig; i++) {
-		const char *v, *id = NULL, *match = NULL;
+	if (nv && !(sr->cite_default = calloc(nv, 1)))
+		return err_set(ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < nv; i++) {
+		const char *match = NULL;
 		const char *cells[4];
-		const bool num[4] = { false, true, false, false };
-		bool dup = false;
 
-		if (i == 0) {
-			if (field_map[fi].entity < 0)
-				continue;
-			v = iv->t.ent[field_map[fi].entity];
-		} else {
-			v = iv->trig[i - 1].ev.str[field_map[fi].ef];
-			id = iv->trig[i - 1].ev.str[EF_ID];
-		}
-		if (!v)
-			continue;
-		for (size_t r = 0; r < sr->rows.nrows && !dup; r++) {
-			if (strcmp(sr->rows.cells[r * 4], v) == 0) {
-				dup = true;
-				if (id && !sr->rows.cells[r * 4 + 3] &&
-				    !(sr->rows.cells[r * 4 + 3] = strdup(id)))
-					return err_set(ERR_NOMEM, "out of memory");
-			}
-		}
-		if (dup)
-			continue;
 		for (size_t k = 0; k < list->nentries && !match; k++)
-			if (investigate_intel_match(list->entries[k], v))
+			if (investigate_intel_match(list->entries[k], vals[i]))
 				match = list->entries[k];
-		cells[0] = v;
+		cells[0] = vals[i];
 		cells[1] = match ? "1" : "0";
 		cells[2] = match;
-		cells[3] = id;
+		cells[3] = ids[i];
 		if ((rc = rows_add(&sr->rows, cells, num)) < 0)
 			return rc;
+		sr->cite_default[i] = match != NULL;
 		if (match && !first_listed)
-			first_listed = sr->rows.cells[(sr->rows.nrows - 1) * 4];
+			first_listed = vals[i];
 	}
-	if (sr->rows.nrows && !(sr->cite_default = calloc(sr->rows.nrows, 1)))
-		return err_set(ERR_NOMEM, "out of memory");
-	for (size_t r = 0; r < sr->rows.nrows; r++)
-		sr->cite_default[r] = sr->rows.cells[r * 4 + 2] != NULL;
 	add_var(sr, "listed", cond_bool(first_listed != NULL));
 	add_var(sr, "value", cond_str(first_listed ? first_listed
-				      : fi >= 0 ? threat_value(iv, fi) : NULL));
+				      : nv ? vals[0] : NULL));
 	return 0;
 }
 
@@ -1042,6 +1101,8 @@ static const struct blast *
 get_blast(struct inv *iv)
 {
 	if (!iv->blast_tried && iv->t.ent[TE_ACTOR]) {
+		int64_t t0 = mono_ns();
+
 		iv->blast_tried = true;
 		if (blast_compute(iv->st, iv->t.ent[TE_ACTOR],
 				  iv->has_window ? iv->win_start : INT64_MIN,
@@ -1050,6 +1111,8 @@ get_blast(struct inv *iv)
 			iv->blast = NULL;
 			iv->blast_err = strdup(err_msg());
 		}
+		trace(TRACE_DEBUG, "investigate %s: blast radius in %.2f ms",
+		      iv->t.id, (double)(mono_ns() - t0) / 1e6);
 	}
 	return iv->blast;
 }
@@ -1341,6 +1404,7 @@ run_step(struct inv *iv, size_t index, struct step_result *out)
 {
 	const struct pb_step *ps = &iv->pb->steps[index];
 	struct step_run sr = { .ps = ps, .out = out, .cite_col = -1 };
+	int64_t t0 = mono_ns();
 	int rc = 0;
 
 	if (!(out->id = strdup(ps->id)) || !(out->title = strdup(ps->title)) ||
@@ -1360,7 +1424,7 @@ run_step(struct inv *iv, size_t index, struct step_result *out)
 				set_gap(&sr, "No %s events in the evidence "
 					"window", ps->requires);
 			if (ps->kind == STEP_SQL)
-				out->query = fill_query(ps->query, &sr.params);
+				out->query = fill_query(ps->query, sr.params.p, P_COUNT);
 			goto out;
 		}
 	}
@@ -1378,6 +1442,11 @@ out:
 	out->gap = sr.gap;
 	if (!out->query)
 		out->query = strdup("");
+	/* Durations go to the trace only: the report stays a function of its
+	 * inputs. */
+	trace(TRACE_DEBUG, "investigate %s: step %s (%s): %zu rows, %.2f ms%s",
+	      iv->t.id, ps->id, playbook_kind_name(ps->kind), out->nrows,
+	      (double)(mono_ns() - t0) / 1e6, out->gap ? ", gap" : "");
 	rows_dispose(&sr.rows);
 	free(sr.cite_default);
 	return rc;
@@ -1722,6 +1791,7 @@ investigate_threat(struct store *st, const struct kb_data *kb,
 	struct inv iv = { .st = st, .kb = kb };
 	struct report *r = NULL;
 	char *json = NULL;
+	int64_t t0 = mono_ns();
 	int rc;
 
 	*out = NULL;
@@ -1731,6 +1801,9 @@ investigate_threat(struct store *st, const struct kb_data *kb,
 		goto out;
 	judge_real(&iv);
 	iv.pb = choose(kb, &iv.t, iv.trig, iv.ntrig);
+	trace(TRACE_DEBUG, "investigate %s: %zu triggering event(s) loaded, "
+	      "playbook %s, in %.2f ms", iv.t.id, iv.ntrig,
+	      iv.pb ? iv.pb->id : "none", (double)(mono_ns() - t0) / 1e6);
 	if (!(r = calloc(1, sizeof(*r))) || !(r->threat_id = strdup(iv.t.id)) ||
 	    !(r->kb_version = strdup(kb && kb->version ? kb->version : "none"))) {
 		rc = err_set(ERR_NOMEM, "out of memory");
@@ -1747,9 +1820,13 @@ investigate_threat(struct store *st, const struct kb_data *kb,
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	trace(TRACE_DEBUG, "investigate %s: judged in %.2f ms",
+	      r->threat_id, (double)(mono_ns() - t0) / 1e6);
 	if ((rc = store_report_put(st, r->threat_id, r->kb_version, r->verdict,
 				   r->confidence, json)) < 0)
 		goto out;
+	trace(TRACE_DEBUG, "investigate %s: %s, stored in %.2f ms in all",
+	      r->threat_id, r->verdict, (double)(mono_ns() - t0) / 1e6);
 	*out = r;
 	r = NULL;
 out:

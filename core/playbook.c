@@ -1014,10 +1014,11 @@ playbook_parse(const char *file, const char *text, size_t len,
 	have_parser = true;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		rc = err_set(ERR_PARSE, "%s:%zu: yaml: %s%s%s", pc.file,
-			     parser.problem_mark.line + 1,
+		rc = err_set(ERR_PARSE, "%s:%zu: yaml: %s (column %zu)%s%s",
+			     pc.file, parser.problem_mark.line + 1,
 			     parser.problem ? parser.problem : "not YAML",
-			     parser.context ? " " : "",
+			     parser.problem_mark.column + 1,
+			     parser.context ? ", " : "",
 			     parser.context ? parser.context : "");
 		goto out;
 	}

@@ -311,9 +311,22 @@ put_fenced(struct buf *b, const char *lang, const char *text)
 {
 	int n = fence_len(text);
 
-	buf_printf(b, "%.*s%s\n", n, "``````````````````````````````", lang);
-	put_safe(b, text, true);
-	buf_printf(b, "\n%.*s\n\n", n, "``````````````````````````````");
+	size_t len = text ? strlen(text) : 0;
+	struct buf body;
+
+	while (len && text[len - 1] == '\n')
+		len--;
+	buf_init(&body);
+	buf_add(&body, text ? text : "", len);
+	for (int i = 0; i < n; i++)
+		buf_addc(b, '`');
+	buf_printf(b, "%s\n", lang);
+	put_safe(b, body.data, true);
+	buf_addc(b, '\n');
+	for (int i = 0; i < n; i++)
+		buf_addc(b, '`');
+	buf_adds(b, "\n\n");
+	buf_dispose(&body);
 }
 
 /* Markdown text: backslash the characters that would start markup. */

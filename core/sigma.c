@@ -23,8 +23,9 @@
 #include "core/threat.h"
 
 #define SIGMA_MAX_FILE (1u << 20) /* larger rule files are refused */
-#define SIGMA_MAX_DEPTH 64        /* nesting followed in records, YAML and
-				   * conditions */
+#define SIGMA_MAX_DEPTH 64        /* nesting of conditions */
+#define SIGMA_MAX_NEST 1000       /* nesting followed in records: what cJSON
+				   * parses at most, so never a limit */
 
 /* ---- log sources -------------------------------------------------------
  * Field names resolve into the raw record by dotted path. A few names in
@@ -159,6 +160,7 @@ struct cnode {
 
 struct sigma_detection {
 	size_t index;       /* in rs->rules */
+	bool gated;         /* runs only on records its gate values select */
 	char *detection;    /* "sigma:<id>" */
 	struct search *s;
 	size_t ns;
@@ -174,11 +176,30 @@ struct field {
 	size_t npaths;
 };
 
+/* A gate: a rule that needs field to equal one of its values (plain,
+ * case-insensitive) runs only on records where it does. Gates are kept
+ * sorted by (source, field, len, lit), one per value. */
+struct gate {
+	enum sigma_source source;
+	int field;
+	const char *lit;    /* folded; borrowed from the rule's value */
+	size_t len;
+	size_t rule;        /* index in rs->rules */
+};
+
+#define GATE_FIELDS 8       /* gate fields per source */
+#define GATE_MAXLEN 256     /* longer values make no gate */
+
 struct sigma_index {
 	struct field *f;
 	size_t nf, capf;
 	size_t *by_source[SIGMA_SOURCE_COUNT]; /* rule indexes */
 	size_t nby[SIGMA_SOURCE_COUNT];
+	struct gate *gates;
+	size_t ngates, capgates;
+	size_t gate_max;    /* the longest gate value */
+	int gate_field[SIGMA_SOURCE_COUNT][GATE_FIELDS];
+	size_t ngate_fields[SIGMA_SOURCE_COUNT];
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -819,7 +840,7 @@ re_bracket(const char *p, size_t *i, int flags, struct buf *o)
 			k++;
 		}
 	}
-	*i = k;
+	*i = k + 1; /* past the `]` */
 	if (!neg && !rb && !dash && caret && !body.len) {
 		buf_adds(o, "\\^");
 		goto out;
@@ -847,18 +868,65 @@ out:
 	return rc;
 }
 
-/* Translate PCRE pattern p with flags into ERE text in o. */
-static int
-re_translate(const char *p, int *flags, struct buf *o)
-{
-	size_t i = 0;
-	int rc;
+/* The longest run of plain characters every match must contain, found
+ * while translating: regexec runs only on texts that hold it. Runs break
+ * at anything but a plain ASCII character outside groups; a quantifier
+ * that allows zero takes its character back out; alternation at the top
+ * means nothing is required. */
+struct relit {
+	struct buf cur, best;
+	int depth;          /* group nesting */
+	bool last_plain;    /* the previous atom is the last byte of cur */
+	bool none;          /* top-level alternation */
+};
 
+static void
+relit_break(struct relit *x)
+{
+	if (x->cur.len > x->best.len) {
+		buf_reset(&x->best);
+		buf_add(&x->best, x->cur.data, x->cur.len);
+	}
+	buf_reset(&x->cur);
+	x->last_plain = false;
+}
+
+static void
+relit_char(struct relit *x, char c)
+{
+	if (x->depth || (unsigned char)c >= 0x80) {
+		relit_break(x);
+		return;
+	}
+	buf_addc(&x->cur, c);
+	x->last_plain = true;
+}
+
+/* A quantifier; may_skip when it allows zero repeats. */
+static void
+relit_quant(struct relit *x, bool may_skip)
+{
+	if (x->last_plain && may_skip && x->cur.len)
+		x->cur.data[--x->cur.len] = '\0';
+	relit_break(x);
+}
+
+/* Translate PCRE pattern p with flags into ERE text in o, and the literal
+ * every match holds into lit. */
+static int
+re_translate(const char *p, int *flags, struct buf *o, struct buf *lit)
+{
+	struct relit x = { .depth = 0 };
+	size_t i = 0;
+	int rc = 0;
+
+	buf_init(&x.cur);
+	buf_init(&x.best);
 	if (!strncmp(p, "(?i)", 4)) {
 		*flags |= RE_I;
 		i = 4;
 	}
-	while (p[i]) {
+	while (rc == 0 && p[i]) {
 		char c = p[i];
 
 		if (c == '\\') {
@@ -876,46 +944,63 @@ re_translate(const char *p, int *flags, struct buf *o)
 					buf_adds(o, classes[k][1]);
 					done = true;
 				}
-			if (done)
-				continue;
-			if (e == 'b' || e == 'B') {
+			if (done) {
+				relit_break(&x);
+			} else if (e == 'b' || e == 'B') {
 				buf_addc(o, '\\');
 				buf_addc(o, e);
+				relit_break(&x);
 			} else if (e == 'n' || e == 't' || e == 'r') {
-				buf_addc(o, e == 'n' ? '\n' : e == 't' ? '\t' : '\r');
+				e = e == 'n' ? '\n' : e == 't' ? '\t' : '\r';
+				buf_addc(o, e);
+				relit_char(&x, e);
 			} else if (e && strchr(".[]{}()*+?^$|\\/-", e)) {
 				if (strchr(".[{()*+?^$|\\", e))
 					buf_addc(o, '\\');
 				buf_addc(o, e);
+				relit_char(&x, e);
 			} else if (!e) {
-				return err_set(ERR_PARSE, "regular expression ends "
-					       "with a backslash");
+				rc = err_set(ERR_PARSE, "regular expression ends with "
+					     "a backslash");
 			} else if (e >= '1' && e <= '9') {
-				return re_unsupported("a backreference");
+				rc = re_unsupported("a backreference");
 			} else if (!((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
 				     (e >= '0' && e <= '9'))) {
 				buf_addc(o, e);
+				relit_char(&x, e);
 			} else {
 				char what[16];
 
 				snprintf(what, sizeof(what), "`\\%c`", e);
-				return re_unsupported(what);
+				rc = re_unsupported(what);
 			}
 			continue;
 		}
 		if (c == '[') {
-			if ((rc = re_bracket(p, &i, *flags, o)) < 0)
-				return rc;
+			relit_break(&x);
+			rc = re_bracket(p, &i, *flags, o);
 			continue;
 		}
-		if (c == '(' && p[i + 1] == '?') {
-			if (p[i + 2] != ':')
-				return re_unsupported("a `(?` group other than `(?:`");
+		if (c == '(') {
+			if (p[i + 1] == '?' && p[i + 2] != ':') {
+				rc = re_unsupported("a `(?` group other than `(?:`");
+				continue;
+			}
+			relit_break(&x);
+			x.depth++;
 			buf_addc(o, '(');
-			i += 3;
+			i += p[i + 1] == '?' ? 3 : 1;
 			continue;
 		}
-		if (c == '.') {
+		if (c == ')' || c == '^') {
+			relit_break(&x);
+			if (c == ')' && x.depth > 0)
+				x.depth--;
+		} else if (c == '|') {
+			if (!x.depth)
+				x.none = true;
+			relit_break(&x);
+		} else if (c == '.') {
 			/* PCRE's dot skips newlines unless `s`; ERE's matches them
 			 * unless REG_NEWLINE (which `m` turns on). */
 			if ((*flags & RE_S) && (*flags & RE_M))
@@ -924,13 +1009,16 @@ re_translate(const char *p, int *flags, struct buf *o)
 				buf_adds(o, "[^\n]");
 			else
 				buf_addc(o, '.');
+			relit_break(&x);
 			i++;
 			continue;
-		}
-		if (c == '$' && !(*flags & RE_M)) {
+		} else if (c == '$' && !(*flags & RE_M)) {
 			buf_adds(o, "(\n?$)"); /* PCRE: end, or before a final newline */
+			relit_break(&x);
 			i++;
 			continue;
+		} else if (c == '$') {
+			relit_break(&x);
 		}
 		if (c == '{') {
 			size_t k = i + 1;
@@ -942,41 +1030,60 @@ re_translate(const char *p, int *flags, struct buf *o)
 					;
 			if (k == i + 1 || p[k] != '}') {
 				buf_adds(o, "\\{"); /* PCRE reads it as a brace */
+				relit_char(&x, '{');
 				i++;
 				continue;
 			}
+			relit_quant(&x, p[i + 1] == '0' || p[i + 1] == ',');
 			buf_add(o, p + i, k + 1 - i);
 			i = k + 1;
 		} else {
+			if (c == '*' || c == '?' || c == '+')
+				relit_quant(&x, c != '+');
+			else if (!strchr(")^|$", c))
+				relit_char(&x, c);
 			buf_addc(o, c);
 			i++;
 		}
 		if (c == '*' || c == '+' || c == '?' || c == '{') {
 			if (p[i] == '+')
-				return re_unsupported("a possessive quantifier");
-			if (p[i] == '?')
+				rc = re_unsupported("a possessive quantifier");
+			else if (p[i] == '?')
 				i++;
 		}
 	}
-	return 0;
+	relit_break(&x);
+	if (rc == 0 && !x.none && x.best.len)
+		rc = buf_add(lit, x.best.data, x.best.len) < 0 ? ERR_NOMEM : 0;
+	buf_dispose(&x.cur);
+	buf_dispose(&x.best);
+	return rc;
 }
 
 static int
 value_regex(struct value *v, const char *src, int flags)
 {
-	struct buf ere;
+	struct buf ere, lit;
 	char msg[160];
 	int cflags, rc;
 
 	buf_init(&ere);
+	buf_init(&lit);
 	v->kind = V_RE;
 	v->re_flags = flags;
 	if (!(v->src = strdup(src)) || !(v->re = calloc(1, sizeof(*v->re)))) {
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = re_translate(src, &v->re_flags, &ere)) < 0)
+	if ((rc = re_translate(src, &v->re_flags, &ere, &lit)) < 0)
 		goto out;
+	/* The literal must be there, whatever the case under `i`. */
+	if (lit.len) {
+		v->len = lit.len;
+		v->lit = buf_detach(&lit);
+		for (size_t k = 0; (v->re_flags & RE_I) && k < v->len; k++)
+			v->lit[k] = (char)fold((unsigned char)v->lit[k]);
+	}
 	cflags = REG_EXTENDED | REG_NOSUB;
 	if (v->re_flags & RE_I)
 		cflags |= REG_ICASE;
@@ -991,6 +1098,7 @@ value_regex(struct value *v, const char *src, int flags)
 	}
 out:
 	buf_dispose(&ere);
+	buf_dispose(&lit);
 	return rc;
 }
 
@@ -1902,6 +2010,134 @@ note_add(struct sigma_ruleset *rs, const char *file, const char *text)
 	return 0;
 }
 
+/* ---- gates ---------------------------------------------------------------- */
+
+/* How well a field separates records: the action first. */
+static int
+gate_rank(const char *field)
+{
+	static const char *const order[] = { "eventName", "objectRef.resource",
+					     "eventSource", "verb" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(field, order[i]))
+			return 4 - i;
+	return 0;
+}
+
+/* The best item every match of the condition under node needs that
+ * tests one field for plain values only. */
+static const struct item *
+gate_item(const struct sigma_index *ix, const struct sigma_detection *d,
+	  int node, int *rank)
+{
+	const struct cnode *n = &d->cn[node];
+	const struct item *best = NULL, *b;
+	int r;
+
+	if (n->kind == C_AND) {
+		int ra = -1, rb = -1;
+
+		best = gate_item(ix, d, n->a, &ra);
+		b = gate_item(ix, d, n->b, &rb);
+		if (b && (!best || rb > ra)) {
+			best = b;
+			ra = rb;
+		}
+		*rank = ra;
+		return best;
+	}
+	if (n->kind != C_REF || d->s[n->ref].ng != 1)
+		return NULL;
+	for (size_t i = 0; i < d->s[n->ref].g[0].n; i++) {
+		const struct item *it = &d->s[n->ref].g[0].it[i];
+		size_t v;
+
+		if (it->field < 0 || it->all || !it->nv)
+			continue;
+		for (v = 0; v < it->nv && it->v[v].kind == V_EXACT &&
+			    !it->v[v].cased && it->v[v].len <= GATE_MAXLEN; v++)
+			;
+		if (v < it->nv)
+			continue;
+		r = gate_rank(ix->f[it->field].name);
+		if (!best || r > *rank) {
+			best = it;
+			*rank = r;
+		}
+	}
+	return best;
+}
+
+static int
+gate_cmp(const struct gate *a, enum sigma_source src, int field,
+	 const char *lit, size_t len)
+{
+	if (a->source != src)
+		return a->source < src ? -1 : 1;
+	if (a->field != field)
+		return a->field < field ? -1 : 1;
+	if (a->len != len)
+		return a->len < len ? -1 : 1;
+	return memcmp(a->lit, lit, len);
+}
+
+/* The first gate not below the key. */
+static size_t
+gate_find(const struct sigma_index *ix, enum sigma_source src, int field,
+	  const char *lit, size_t len)
+{
+	size_t lo = 0, hi = ix->ngates;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (gate_cmp(&ix->gates[mid], src, field, lit, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Give rule r a gate if its condition has one. */
+static int
+gate_add(struct sigma_index *ix, struct sigma_rule *r, size_t rule)
+{
+	const struct item *it;
+	enum sigma_source src = r->source;
+	size_t f;
+	int rank = -1;
+
+	if (!(it = gate_item(ix, r->det, r->det->root, &rank)))
+		return 0;
+	for (f = 0; f < ix->ngate_fields[src] &&
+		    ix->gate_field[src][f] != it->field; f++)
+		;
+	if (f == ix->ngate_fields[src]) {
+		if (f == GATE_FIELDS)
+			return 0; /* it just runs on every record */
+		ix->gate_field[src][ix->ngate_fields[src]++] = it->field;
+	}
+	if (grow(&ix->gates, &ix->capgates, ix->ngates + it->nv,
+		 sizeof(*ix->gates)) < 0)
+		return ERR_NOMEM;
+	for (size_t v = 0; v < it->nv; v++) {
+		const struct value *val = &it->v[v];
+		size_t at = gate_find(ix, src, it->field, val->lit, val->len);
+
+		memmove(&ix->gates[at + 1], &ix->gates[at],
+			(ix->ngates - at) * sizeof(*ix->gates));
+		ix->gates[at] = (struct gate){ src, it->field, val->lit, val->len,
+					       rule };
+		ix->ngates++;
+		if (val->len > ix->gate_max)
+			ix->gate_max = val->len;
+	}
+	r->det->gated = true;
+	return 0;
+}
+
 static int
 rule_register(struct sigma_ruleset *rs, struct sigma_rule *r)
 {
@@ -1917,6 +2153,8 @@ rule_register(struct sigma_ruleset *rs, struct sigma_rule *r)
 		return err_set(ERR_NOMEM, "out of memory");
 	sprintf(r->det->detection, "sigma:%s", name);
 	r->det->index = rs->nrules;
+	if (gate_add(ix, r, rs->nrules) < 0)
+		return ERR_NOMEM;
 	ix->by_source[r->source][ix->nby[r->source]++] = rs->nrules;
 	rs->rules[rs->nrules++] = r;
 	return 0;
@@ -1967,12 +2205,13 @@ sigma_ruleset_add(struct sigma_ruleset *rs, const char *name, const char *yaml,
 			     "(a rule collection or correlation)");
 		goto out;
 	}
+	/* The title first, so that a skipped rule is listed with it. */
+	rc = rule_metadata(&y, root, c.r);
 	if ((other = other_document(&y, root))) {
 		rc = err_set(ERR_UNSUPPORTED, "%s", other);
 		goto out;
 	}
-	if ((rc = rule_metadata(&y, root, c.r)) < 0 ||
-	    (rc = rule_logsource(&y, root, c.r)) < 0 ||
+	if (rc < 0 || (rc = rule_logsource(&y, root, c.r)) < 0 ||
 	    (rc = rule_detection(&c, root)) < 0)
 		goto out;
 	if ((rc = rule_register(rs, c.r)) < 0)
@@ -2032,6 +2271,7 @@ sigma_ruleset_free(struct sigma_ruleset *rs)
 		for (size_t i = 0; i < rs->ix->nf; i++)
 			free(rs->ix->f[i].name);
 		free(rs->ix->f);
+		free(rs->ix->gates);
 		for (int s = 0; s < SIGMA_SOURCE_COUNT; s++)
 			free(rs->ix->by_source[s]);
 		free(rs->ix);
@@ -2162,6 +2402,8 @@ struct sigma_matcher {
 	size_t nnodes, capnodes;
 	const cJSON *rec;
 	bool nomem;
+	unsigned *open;       /* per rule: epoch when a gate let it run */
+	size_t nopen;
 	struct buf prep;      /* the record prepared for cJSON */
 };
 
@@ -2185,6 +2427,7 @@ sigma_matcher_free(struct sigma_matcher *m)
 	if (!m)
 		return;
 	free(m->fc);
+	free(m->open);
 	free(m->nodes);
 	buf_dispose(&m->prep);
 	free(m);
@@ -2206,8 +2449,18 @@ matcher_begin(struct sigma_matcher *m, const cJSON *rec)
 		m->fc = fc;
 		m->nfc = nf;
 	}
+	if (m->rs->nrules > m->nopen) {
+		unsigned *open = realloc(m->open, m->rs->nrules * sizeof(*open));
+
+		if (!open)
+			return err_set(ERR_NOMEM, "out of memory");
+		memset(open + m->nopen, 0, (m->rs->nrules - m->nopen) * sizeof(*open));
+		m->open = open;
+		m->nopen = m->rs->nrules;
+	}
 	if (++m->epoch == 0) {
 		memset(m->fc, 0, m->nfc * sizeof(*m->fc));
+		memset(m->open, 0, m->nopen * sizeof(*m->open));
 		m->epoch = 1;
 	}
 	m->rec = rec;
@@ -2236,7 +2489,7 @@ resolve(struct sigma_matcher *m, const cJSON *n, const char *path, size_t plen,
 {
 	const cJSON *c;
 
-	if (depth > SIGMA_MAX_DEPTH)
+	if (depth > SIGMA_MAX_NEST)
 		return;
 	if (plen == 0) {
 		push_node(m, n);
@@ -2346,6 +2599,10 @@ text_match(const struct value *v, const char *s, size_t n)
 	case V_GLOB:
 		return glob_match(v->units, v->nunits, s, n, v->cased);
 	case V_RE:
+		if (v->len && !((v->re_flags & RE_I) ?
+				ci_contains(s, n, v->lit, v->len) :
+				cs_contains(s, n, v->lit, v->len)))
+			return false;
 		return regexec(v->re, s, 0, NULL, 0) == 0;
 	case V_CIDR:
 		return cidr_match(v, s);
@@ -2376,7 +2633,7 @@ node_match(const struct value *v, const cJSON *n, int depth)
 	size_t len;
 
 	if (cJSON_IsArray(n) || cJSON_IsObject(n)) {
-		if (depth > SIGMA_MAX_DEPTH)
+		if (depth > SIGMA_MAX_NEST)
 			return false;
 		cJSON_ArrayForEach(c, n)
 			if (node_match(v, c, depth + 1))
@@ -2398,7 +2655,7 @@ keyword_match(const struct value *v, const cJSON *n, int depth)
 
 	if (cJSON_IsString(n))
 		return text_match(v, n->valuestring, strlen(n->valuestring));
-	if ((!cJSON_IsArray(n) && !cJSON_IsObject(n)) || depth > SIGMA_MAX_DEPTH)
+	if ((!cJSON_IsArray(n) && !cJSON_IsObject(n)) || depth > SIGMA_MAX_NEST)
 		return false;
 	cJSON_ArrayForEach(c, n)
 		if (keyword_match(v, c, depth + 1))
@@ -2527,6 +2784,33 @@ sigma_rule_match(struct sigma_matcher *m, const struct sigma_rule *r,
 	return cond_match(m, r->det, r->det->root);
 }
 
+/* Open the gates of every scalar in n, as V_EXACT would compare it. */
+static void
+gate_open(struct sigma_matcher *m, enum sigma_source src, int field,
+	  const cJSON *n, int depth)
+{
+	const struct sigma_index *ix = m->rs->ix;
+	char numbuf[NUMBUF], folded[GATE_MAXLEN];
+	const cJSON *c;
+	const char *s;
+	size_t len, at;
+
+	if (cJSON_IsArray(n) || cJSON_IsObject(n)) {
+		if (depth <= SIGMA_MAX_NEST)
+			cJSON_ArrayForEach(c, n)
+				gate_open(m, src, field, c, depth + 1);
+		return;
+	}
+	if (!(s = scalar_text(n, numbuf, &len)) || len > ix->gate_max)
+		return;
+	for (size_t i = 0; i < len; i++)
+		folded[i] = (char)fold((unsigned char)s[i]);
+	for (at = gate_find(ix, src, field, folded, len);
+	     at < ix->ngates && !gate_cmp(&ix->gates[at], src, field, folded, len);
+	     at++)
+		m->open[ix->gates[at].rule] = m->epoch;
+}
+
 int
 sigma_match(struct sigma_matcher *m, enum sigma_source source,
 	    const cJSON *record, sigma_hit_fn cb, void *ctx)
@@ -2536,9 +2820,18 @@ sigma_match(struct sigma_matcher *m, enum sigma_source source,
 
 	if ((rc = matcher_begin(m, record)) < 0)
 		return rc;
+	for (size_t g = 0; g < ix->ngate_fields[source]; g++) {
+		int f = ix->gate_field[source][g];
+		size_t start, n = field_nodes(m, f, &start);
+
+		for (size_t i = 0; i < n; i++)
+			gate_open(m, source, f, m->nodes[start + i], 0);
+	}
 	for (size_t k = 0; k < ix->nby[source]; k++) {
 		const struct sigma_rule *r = m->rs->rules[ix->by_source[source][k]];
 
+		if (r->det->gated && m->open[r->det->index] != m->epoch)
+			continue;
 		if (cond_match(m, r->det, r->det->root) && (rc = cb(ctx, r)) != 0)
 			return rc;
 	}
@@ -2567,14 +2860,44 @@ sigma_match_raw(struct sigma_matcher *m, enum sigma_source source,
 
 /* ---- detection over the store -------------------------------------------- */
 
+/* The columns the event query selects, in order: the event's text
+ * fields (by event_field_names), then time and raw. */
+#define RUN_COLS (EF_COUNT + 2)
+#define COL_TIME EF_COUNT
+#define COL_RAW (EF_COUNT + 1)
+
 struct run {
 	struct store *st;
 	const struct sigma_run_opts *o;
 	struct sigma_run_stats *stats;
 	struct sigma_matcher *m;
 	enum sigma_source source;
-	const struct event *ev;
+	const char *const *row; /* the current row's values, by RUN_COLS */
+	struct event ev;        /* built from row on the first hit */
+	bool have_ev;
 };
+
+/* The triggering event for threat_add_hit: built once per row, and only
+ * for rows that hit (most rows need nothing but their raw record). */
+static int
+run_event(struct run *run)
+{
+	int rc = 0;
+
+	if (run->have_ev)
+		return 0;
+	event_init(&run->ev);
+	for (int f = 0; f < EF_COUNT && rc == 0; f++)
+		rc = event_set(&run->ev, (enum event_field)f, run->row[f]);
+	if (run->row[COL_TIME]) {
+		run->ev.has_time = true;
+		run->ev.time_ns = strtoll(run->row[COL_TIME], NULL, 10);
+	}
+	run->ev.raw = run->row[COL_RAW];
+	run->ev.raw_len = strlen(run->row[COL_RAW]);
+	run->have_ev = true;
+	return rc;
+}
 
 static int
 on_hit(void *ctx, const struct sigma_rule *r)
@@ -2586,90 +2909,71 @@ on_hit(void *ctx, const struct sigma_rule *r)
 		.source = "sigma",
 		.severity = r->severity,
 		.tactics = r->tactics,
-		.ev = run->ev,
+		.ev = &run->ev,
 	};
+	int rc;
 
 	run->stats->hits++;
 	run->stats->rule_hits[r->det->index]++;
 	if (run->o->dry_run)
 		return 0;
+	if ((rc = run_event(run)) < 0)
+		return rc;
 	return threat_add_hit(run->st, &h, NULL);
 }
 
-static int
-on_event(void *ctx, const struct event *ev)
-{
-	struct run *run = ctx;
-	int rc;
-
-	run->ev = ev;
-	run->stats->events++;
-	rc = sigma_match_raw(run->m, run->source, ev->raw, ev->raw_len, on_hit, run);
-	if (rc == ERR_PARSE) {
-		run->stats->unparsed++;
-		rc = 0;
-	}
-	return rc;
-}
-
-/* Rows of the ingested-since query as events (copied: the row is only
- * text). */
+/* One row of the event query: its raw record against every rule. */
 static int
 on_row(void *ctx, int ncol, const char *const *names, const char *const *values,
        const bool *numeric)
 {
-	struct event ev;
-	int rc = 0;
+	struct run *run = ctx;
+	const char *raw;
+	int rc;
 
+	(void)names;
 	(void)numeric;
-	event_init(&ev);
-	for (int c = 0; c < ncol && rc == 0; c++) {
-		if (!values[c])
-			continue;
-		if (!strcmp(names[c], "raw")) {
-			ev.raw = values[c];
-			ev.raw_len = strlen(values[c]);
-		} else if (!strcmp(names[c], "time")) {
-			ev.has_time = true;
-			ev.time_ns = strtoll(values[c], NULL, 10);
-		} else {
-			for (int f = 0; f < EF_COUNT; f++)
-				if (!strcmp(names[c], event_field_names[f]))
-					rc = event_set(&ev, (enum event_field)f, values[c]);
-		}
+	if (ncol != RUN_COLS)
+		return err_set(ERR_STORE, "event query: %d columns, not %d", ncol,
+			       RUN_COLS);
+	run->row = values;
+	run->have_ev = false;
+	run->stats->events++;
+	raw = values[COL_RAW] ? values[COL_RAW] : "";
+	rc = sigma_match_raw(run->m, run->source, raw, strlen(raw), on_hit, run);
+	if (rc == ERR_PARSE) {
+		run->stats->unparsed++;
+		rc = 0;
 	}
-	if (rc == 0)
-		rc = on_event(ctx, &ev);
-	event_dispose(&ev);
+	if (run->have_ev)
+		event_dispose(&run->ev);
+	run->have_ev = false;
 	return rc;
 }
 
+/* The events of one source in time order. Not store_find_events: its
+ * order (time, id) makes SQLite sort every row, raw records and all, in
+ * memory; (time, seq) is the order of the (source, time) index, so rows
+ * stream, and it is as deterministic for a given store. The filter also
+ * needs the ingest time, which struct event_filter lacks. */
 static int
 run_source(struct run *run)
 {
-	const char *src = sigma_source_events[run->source];
 	struct buf q;
 	int rc;
 
-	if (!run->o->has_ingested_since) {
-		struct event_filter f = {
-			.source = src,
-			.has_since = run->o->has_since,
-			.since_ns = run->o->since_ns,
-		};
-
-		return store_find_events(run->st, &f, on_event, run);
-	}
-	/* The event filter has no ingest time; ask the read-only side. */
 	buf_init(&q);
-	buf_printf(&q, "SELECT id, time, source, kind, action, actor, actor_type,"
-		   " src_ip, src_domain, dst_ip, protocol, resource, resource_type,"
-		   " account, region, outcome, error_code, user_agent, host,"
-		   " container, severity, raw FROM events WHERE source = '%s'"
-		   " AND ingested >= %lld", src, (long long)run->o->ingested_since_ns);
+	buf_adds(&q, "SELECT ");
+	for (int f = 0; f < EF_COUNT; f++)
+		buf_printf(&q, "%s, ", event_field_names[f]);
+	buf_printf(&q, "time, raw FROM events WHERE source = '%s'",
+		   sigma_source_events[run->source]);
+	if (run->o->has_ingested_since)
+		buf_printf(&q, " AND ingested >= %lld",
+			   (long long)run->o->ingested_since_ns);
 	if (run->o->has_since)
 		buf_printf(&q, " AND time >= %lld", (long long)run->o->since_ns);
-	buf_adds(&q, " ORDER BY time, id");
+	buf_adds(&q, " ORDER BY time, seq");
 	rc = q.data ? store_sql(run->st, q.data, on_row, run) :
 		      err_set(ERR_NOMEM, "out of memory");
 	buf_dispose(&q);
@@ -2979,33 +3283,45 @@ sql_pred(struct buf *o, const struct sigma_ruleset *rs, const struct value *v,
 	"THEN 'false' ELSE " a " END)"
 #define SQL_SCALAR "type NOT IN ('object','array','null')"
 
-/* Any scalar at path (or inside what is there) satisfies v. */
+/* Any scalar at path (or inside what is there) satisfies v. One
+ * json_type picks the branch, so a text value costs two JSON calls. */
 static int
 sql_any(struct buf *o, const struct sigma_ruleset *rs, const char *path,
 	const struct value *v)
 {
+	static const char *const scalars[] = { "text", "integer", "real" };
 	size_t nseg = path_segments(path);
-	struct buf jp, direct, tree, x;
+	struct buf jp, x, direct, yes, no, tree;
 	int rc;
 
 	buf_init(&jp);
-	buf_init(&direct);
-	buf_init(&tree);
 	buf_init(&x);
+	buf_init(&direct);
+	buf_init(&yes);
+	buf_init(&no);
+	buf_init(&tree);
 	if ((rc = sql_jpath(&jp, path, nseg)) < 0)
 		goto out;
-	buf_printf(&x, "(CASE json_type(raw,%s) WHEN 'true' THEN 'true' WHEN "
-		   "'false' THEN 'false' ELSE json_extract(raw,%s) END)",
-		   jp.data, jp.data);
+	buf_printf(&x, "json_extract(raw,%s)", jp.data);
 	if ((rc = sql_pred(&direct, rs, v, x.data)) < 0 ||
+	    (rc = sql_pred(&yes, rs, v, "'true'")) < 0 ||
+	    (rc = sql_pred(&no, rs, v, "'false'")) < 0 ||
 	    (rc = sql_pred(&tree, rs, v, SQL_TEXT("type", "atom"))) < 0)
 		goto out;
-	buf_printf(o, "(CASE WHEN json_type(raw,%s) IN ('object','array') THEN "
-		   "EXISTS (SELECT 1 FROM json_tree(raw,%s) WHERE " SQL_SCALAR
-		   " AND %s) WHEN json_type(raw,%s) IS NOT NULL THEN COALESCE(%s, 0)",
-		   jp.data, jp.data, tree.data, jp.data, direct.data);
+	buf_printf(o, "(CASE json_type(raw,%s)", jp.data);
+	for (size_t k = 0; k < 3; k++)
+		buf_printf(o, " WHEN '%s' THEN COALESCE(%s, 0)", scalars[k],
+			   direct.data);
+	buf_printf(o, " WHEN 'true' THEN COALESCE(%s, 0) WHEN 'false' THEN "
+		   "COALESCE(%s, 0) WHEN 'null' THEN 0 WHEN 'object' THEN EXISTS "
+		   "(SELECT 1 FROM json_tree(raw,%s) WHERE " SQL_SCALAR " AND %s)"
+		   " WHEN 'array' THEN EXISTS (SELECT 1 FROM json_tree(raw,%s) WHERE "
+		   SQL_SCALAR " AND %s)", yes.data, no.data, jp.data, tree.data,
+		   jp.data, tree.data);
+	/* Absent: maybe an array on the way, which json_extract cannot
+	 * cross. */
 	if (nseg > 1) {
-		buf_adds(o, " WHEN ");
+		buf_adds(o, " ELSE CASE WHEN ");
 		for (size_t k = 1; k < nseg; k++) {
 			buf_adds(o, k > 1 ? " OR json_type(raw," : "json_type(raw,");
 			sql_jpath(o, path, k);
@@ -3015,14 +3331,16 @@ sql_any(struct buf *o, const struct sigma_ruleset *rs, const char *path,
 		sql_jpath(o, path, 1);
 		buf_adds(o, ") WHERE fullkey REGEXP ");
 		sql_fullkey_re(o, path, "((\\.|\\[).*)?$");
-		buf_printf(o, " AND " SQL_SCALAR " AND %s)", tree.data);
+		buf_printf(o, " AND " SQL_SCALAR " AND %s) ELSE 0 END", tree.data);
 	}
-	buf_adds(o, " ELSE 0 END)");
+	buf_adds(o, nseg > 1 ? " END)" : " ELSE 0 END)");
 out:
 	buf_dispose(&jp);
-	buf_dispose(&direct);
-	buf_dispose(&tree);
 	buf_dispose(&x);
+	buf_dispose(&direct);
+	buf_dispose(&yes);
+	buf_dispose(&no);
+	buf_dispose(&tree);
 	return rc;
 }
 

@@ -124,6 +124,14 @@ store_sql(struct store *st, const char *query, store_row_cb cb, void *ctx)
 }
 
 int
+store_bulk_load(struct store *st, bool start)
+{
+	if (st->flags & STORE_READONLY || !st->ops->bulk_load)
+		return 0;
+	return st->ops->bulk_load(st, start);
+}
+
+int
 store_count_events(struct store *st, uint64_t *out)
 {
 	return st->ops->count_events(st, out);

@@ -70,6 +70,7 @@ struct store_ops {
 	int (*sql)(struct store *st, const char *query, store_row_cb cb,
 		   void *ctx);
 	int (*count_events)(struct store *st, uint64_t *out);
+	int (*bulk_load)(struct store *st, bool start);
 	/* read-only SQL with named parameters; also enforces max_rows */
 	int (*query)(struct store *st, const char *sql,
 		     const struct store_param *params, size_t nparams,
@@ -123,6 +124,11 @@ int store_find_events(struct store *st, const struct event_filter *f,
  * ERR_READONLY before it runs. */
 int store_sql(struct store *st, const char *query, store_row_cb cb, void *ctx);
 int store_count_events(struct store *st, uint64_t *out);
+
+/* Tell the store a large load starts (start true) or ends. A back end may
+ * defer index maintenance in between; queries made between the two calls
+ * may be slower but still correct. No-op for a back end without it. */
+int store_bulk_load(struct store *st, bool start);
 
 /* Read-only SQL with named parameters (":actor"), at most max_rows rows
  * (0: no limit; more rows end the query with ERR_TOOBIG). Used by playbook

@@ -68,6 +68,31 @@ void app_set_queue_filter(struct app *app, const char *filter);
 const char *app_queue_sort(const struct app *app);
 void app_set_queue_sort(struct app *app, const char *sort);
 
+/* Leave the console after this key. */
+void app_quit(struct app *app);
+/* Switch to the named theme; on failure the current one stays. */
+int app_set_theme(struct app *app, const char *name);
+/* The key scope of the view on top. */
+enum keymap_scope app_scope(const struct app *app);
+
+/* ---- for the script runner ---- */
+
+/* Do the views' deferred work now (a script does before each line). */
+void app_idle(struct app *app);
+/* Has the console been asked to quit? */
+bool app_done(const struct app *app);
+/* Run a : command line as if typed at the prompt. */
+void app_command(struct app *app, const char *line);
+/* Feed one key as if typed (a code point or a KEYMAP_* code). */
+void app_key(struct app *app, int key);
+/* Draw what is pending, as the loop does after each key. */
+void app_draw(struct app *app);
+/* Draw what is pending and write the screen as text to path, one line
+ * per row, trailing spaces trimmed. */
+int app_dump(struct app *app, const char *path);
+/* Resize the virtual screen of a scripted run. */
+int app_resize(struct app *app, int cols, int rows);
+
 /* Make row visible in v, moving top as little as possible. */
 void app_show_row(struct app *app, struct view *v, size_t row);
 

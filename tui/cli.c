@@ -24,6 +24,10 @@ const struct cli_command cli_commands[] = {
 	  "run playbook investigations and show reports" },
 	{ "detect", cmd_detect, "[--rules PATH]",
 	  "run Sigma rules over stored events" },
+	{ "console", cmd_console, "[--readonly] [--theme NAME] [--script F]",
+	  "open the threat queue in the terminal (the default)" },
+	{ "demo", cmd_demo, "[--theme NAME] [--keep]",
+	  "the console on bundled real data, in a throwaway store" },
 	{ "formats", cmd_formats, "", "list the input formats verdict reads" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -4,6 +4,7 @@
 #define VERDICT_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Exit codes, documented in verdict(1). */
 enum cli_exit {
@@ -65,5 +66,14 @@ struct store;
 int cli_investigate_pending(struct cli_global *g, struct store *st,
 			    unsigned *done);
 int cmd_detect(struct cli_global *g, int argc, char **argv);    /* cmd_detect.c */
+int cmd_console(struct cli_global *g, int argc, char **argv);   /* cmd_console.c */
+int cmd_demo(struct cli_global *g, int argc, char **argv);      /* cmd_console.c */
+/* Run the Sigma rules of --kb (or the default knowledge base) over the
+ * events stored at or after ingested_since_ns (UTC ns), as `verdict
+ * ingest` does after storing (cmd_detect.c). *new_threats counts the
+ * threats raised. A knowledge base without rules/sigma detects nothing.
+ * Returns 0 or a negative code. */
+int cli_detect_ingested(struct cli_global *g, struct store *st,
+			int64_t ingested_since_ns, uint64_t *new_threats);
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/ingest.h"
 #include "core/store.h"
 #include "core/threat.h"
+#include "core/timeutil.h"
 #include "tui/cli.h"
 #include "tui/progress.h"
 #include "tui/table.h"
@@ -52,12 +53,16 @@ ingest_usage(FILE *out)
 {
 	fprintf(out, "usage: verdict ingest [--format NAME] [--vpc-fields FIELDS] "
 		"[--max-record MIB] [--no-progress]\n                      "
-		"[--no-threats] PATH...\n\n"
+		"[--no-threats] [--no-detect] [--no-investigate] PATH...\n\n"
 		"Read files, directories (recursively) or - (stdin) into the event "
 		"store.\nFormats are detected per file and per record; --format "
 		"forces one\n(verdict formats lists them). gzip is recognised by "
 		"its magic bytes.\nFindings and alerts then become threats "
-		"(verdict threats) unless\n--no-threats is given.\n");
+		"(verdict threats) unless\n--no-threats is given; the knowledge base's "
+		"Sigma rules run over the new\nCloudTrail and Kubernetes audit "
+		"events (verdict detect) unless --no-detect\nis given; and each new "
+		"threat is investigated with the\nknowledge base (--kb DIR) "
+		"unless --no-investigate is given.\n");
 }
 
 static void
@@ -101,8 +106,12 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 	size_t npaths = 0;
 	struct store *st = NULL;
 	struct ingest *in = NULL;
-	bool want_progress = true, want_threats = true;
-	uint64_t new_threats = 0;
+	bool want_progress = true, want_threats = true, want_investigate = true;
+	bool want_detect = true;
+	uint64_t new_threats = 0, sigma_threats = 0;
+	int64_t started = 0;
+	unsigned investigated = 0;
+	int kb_problems = 0;
 	char *db = NULL;
 	int rc = EXIT_OK, i;
 
@@ -135,6 +144,10 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 			want_progress = false;
 		} else if (strcmp(a, "--no-threats") == 0) {
 			want_threats = false;
+		} else if (strcmp(a, "--no-investigate") == 0) {
+			want_investigate = false;
+		} else if (strcmp(a, "--no-detect") == 0) {
+			want_detect = false;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			cli_error("ingest: unknown option %s", a);
 			ingest_usage(stderr);
@@ -162,6 +175,8 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 		rc = EXIT_FAILURE_;
 		goto out;
 	}
+	/* Every event this run stores is stamped at or after this. */
+	started = timeutil_now();
 	if (ingest_new(st, &o, &in) < 0) {
 		cli_error("%s", err_msg());
 		rc = EXIT_USAGE;
@@ -187,12 +202,28 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 		rc = EXIT_FAILURE_;
 		goto out;
 	}
+	if (want_threats && want_detect &&
+	    cli_detect_ingested(g, st, started, &sigma_threats) < 0) {
+		cli_error("running Sigma rules: %s", err_msg());
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
+	if (want_threats && want_investigate &&
+	    (kb_problems = cli_investigate_pending(g, st, &investigated)) < 0) {
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
 	if (!g->quiet) {
 		print_summary(ingest_stats(in));
 		if (want_threats)
 			printf("threats: %" PRIu64 " new\n", new_threats);
+		if (want_threats && want_detect)
+			printf("threats from Sigma rules: %" PRIu64 " new\n",
+			       sigma_threats);
+		if (investigated)
+			printf("investigated: %u\n", investigated);
 	}
-	if (ingest_stats(in)->errors)
+	if (ingest_stats(in)->errors || kb_problems > 0)
 		rc = EXIT_PARTIAL;
 out:
 	ingest_free(in);

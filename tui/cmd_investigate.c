@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "core/investigate.h"
@@ -134,6 +135,17 @@ print_report(const struct report *r, size_t fi, bool first)
 	free(text);
 }
 
+/* A knowledge base the user named (--kb, $VERDICT_KB) must load; the
+ * built-in default may simply be absent (a build tree, say), and then
+ * ingest goes on without investigating. */
+static bool
+kb_named(const struct cli_global *g)
+{
+	const char *env = getenv("VERDICT_KB");
+
+	return g->kb || (env && *env);
+}
+
 int
 cli_investigate_pending(struct cli_global *g, struct store *st,
 			unsigned *done)
@@ -141,32 +153,39 @@ cli_investigate_pending(struct cli_global *g, struct store *st,
 	struct threat_filter f = { 0 };
 	struct id_list ids = { .pending_only = true };
 	struct kb_data *kb = NULL;
+	struct stat sb;
 	unsigned errors = 0;
+	char *dir = NULL;
 	int rc;
 
 	*done = 0;
 	if ((rc = store_threat_list(st, &f, on_threat, &ids)) < 0)
 		goto out;
+	rc = 0;
 	if (ids.n == 0)
 		goto out;
+	if (!kb_named(g) && (!(dir = kb_default_dir()) || stat(dir, &sb) < 0))
+		goto out;
 	if (load_kb(g, &kb, &errors) < 0) {
-		cli_error("%s; %zu threat%s left uninvestigated", err_msg(),
-			  ids.n, ids.n == 1 ? "" : "s");
+		cli_error("%s; %zu threat%s not investigated", err_msg(), ids.n,
+			  ids.n == 1 ? "" : "s");
 		rc = (int)errors + 1;
 		goto out;
 	}
 	for (size_t i = 0; i < ids.n; i++) {
 		struct report *r = NULL;
 
-		if ((rc = investigate_threat(st, kb, ids.ids[i], &r)) < 0) {
+		if (investigate_threat(st, kb, ids.ids[i], &r) < 0) {
 			cli_error("investigating %s: %s", ids.ids[i], err_msg());
-			goto out;
+			errors++;
+			continue;
 		}
 		report_free(r);
 		(*done)++;
 	}
 	rc = (int)errors;
 out:
+	free(dir);
 	kb_data_free(kb);
 	id_list_dispose(&ids);
 	return rc;

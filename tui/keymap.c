@@ -238,8 +238,12 @@ keymap_load_text(struct keymap *km, const char *text, const char *name)
 			*--e = '\0';
 		if (*s == '\0' || *s == '#')
 			continue;
-		if ((rc = parse_line(km, s)) < 0)
-			return err_set(rc, "%s:%u: %s", name, lineno, err_msg());
+		if ((rc = parse_line(km, s)) < 0) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", err_msg());
+			return err_set(rc, "%s:%u: %s", name, lineno, why);
+		}
 	}
 	return 0;
 }

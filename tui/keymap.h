@@ -44,7 +44,8 @@ enum keymap_scope {
 	X(SCROLL_RIGHT, "scroll-right", false, "scroll right") \
 	X(OPEN, "open", false, "open the selected item") \
 	X(BACK, "back", false, "go back to the previous view") \
-	X(QUIT, "quit", false, "leave the console") \
+	X(CLOSE, "close", false, "go back; in the queue, leave the console") \
+	X(QUIT, "quit", false, "leave the console from any view") \
 	X(HELP, "help", false, "show the keys of this view") \
 	X(COMMAND, "command", false, "enter a : command") \
 	X(SEARCH, "search", false, "filter the queue or search the text") \

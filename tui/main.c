@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/trace.h"
 #include "tui/cli.h"
@@ -57,8 +58,18 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (i >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
+		/* Alone in a terminal, verdict opens the console; in a pipe or a
+		 * script it explains itself instead. */
+		char *console_argv[] = { "console", NULL };
+		int rc;
+
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		rc = cmd_console(&g, 1, console_argv);
+		trace_close();
+		return rc;
 	}
 	for (size_t c = 0; cli_commands[c].name; c++) {
 		if (strcmp(argv[i], cli_commands[c].name) == 0) {

@@ -31,6 +31,10 @@ char *paths_state_dir(void);
 /* "dir/name" (caller frees), NULL on ENOMEM or a NULL dir. */
 char *paths_join(const char *dir, const char *name);
 
+/* Make the folder path and its missing parents (mode 0700). Returns 0 or
+ * ERR_IO. */
+int paths_mkdir(const char *path);
+
 /* True when path names an existing file or folder. */
 bool paths_exists(const char *path);
 

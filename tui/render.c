@@ -171,81 +171,75 @@ render_width(const char *s, size_t n)
 
 /* ---- escaping ------------------------------------------------------------ */
 
+/* How the code point cp (k bytes at u) is shown: returns 0 for a
+ * printable character of *w columns, else writes its escape to esc and
+ * returns its length, with its style in *st. *combining counts the marks
+ * on the current base character, -1 when there is none to sit on. */
+static int
+escape_of(const unsigned char *u, size_t k, unsigned cp, int *combining,
+	  char esc[40], enum style *st, int *w)
+{
+	int len = 0;
+
+	*st = STYLE_ESCAPE;
+	if (cp == 0xFFFD && !(k == 3 && u[0] == 0xEF && u[1] == 0xBF && u[2] == 0xBD)) {
+		/* Ill-formed bytes: each one shown. */
+		for (size_t j = 0; j < k && j < 8; j++)
+			len += snprintf(esc + len, 40 - (size_t)len, "\\x%02x", u[j]);
+	} else if (cp < 0x20 || cp == 0x7F) {
+		len = snprintf(esc, 40, "\\x%02x", cp);
+	} else if (cp >= 0x80 && cp <= 0x9F) {
+		len = snprintf(esc, 40, "\\u%04x", cp);
+	} else if (is_mark(cp)) {
+		*st = STYLE_MARK;
+		len = snprintf(esc, 40, "<U+%04X>", cp);
+	} else if (cp >= 0x80 && ascii_mode) {
+		len = snprintf(esc, 40, cp > 0xFFFF ? "\\U%08x" : "\\u%04x", cp);
+	} else if ((*w = wcwidth((wchar_t)cp)) < 0 ||
+		   (*w == 0 && (*combining < 0 || *combining >= MAX_COMBINING))) {
+		/* Unprintable here, or a mark with no base of its own in
+		 * this field to sit on. */
+		*st = STYLE_MARK;
+		len = snprintf(esc, 40, "<U+%04X>", cp);
+	} else {
+		*combining = *w == 0 ? *combining + 1 : 0;
+		return 0;
+	}
+	*combining = -1;
+	return len;
+}
+
 int
 render_text(struct rline *l, const char *s, size_t n, enum style st)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run = 0;
-	int combining = 0, rc = 0;
-	size_t run_w = 0;
-	char esc[16];
+	size_t i = 0, run = 0, run_w = 0;
+	int combining = -1, rc;
 
-	/* Printable runs go in one piece; each escape is its own piece. */
-#define FLUSH() do { \
-		if (run && (rc = put(l, s + i - run, run, run_w, st)) < 0) \
-			return rc; \
-		run = run_w = 0; \
-	} while (0)
-#define ESCAPE(style, ...) do { \
-		int len_ = snprintf(esc, sizeof(esc), __VA_ARGS__); \
-		FLUSH(); \
-		if ((rc = put(l, esc, (size_t)len_, (size_t)len_, style)) < 0) \
-			return rc; \
-	} while (0)
-
+	/* Printable runs go in one piece, each escape in its own style. */
 	while (i < n) {
 		unsigned cp;
 		size_t k = utf8_decode(s + i, n - i, &cp);
-		int w;
+		char esc[40];
+		enum style est;
+		int w = 0, len;
 
 		if (k == 0)
 			break;
-		if (cp == 0xFFFD && !(k == 3 && u[i] == 0xEF && u[i + 1] == 0xBF &&
-				      u[i + 2] == 0xBD)) {
-			/* Ill-formed bytes: show each one. */
-			for (size_t j = 0; j < k; j++)
-				ESCAPE(STYLE_ESCAPE, "\\x%02x", u[i + j]);
-			i += k;
-			combining = -1;
-			continue;
-		}
-		if (cp < 0x20 || cp == 0x7F) {
-			ESCAPE(STYLE_ESCAPE, "\\x%02x", cp);
-			combining = -1;
-		} else if (cp >= 0x80 && cp <= 0x9F) {
-			ESCAPE(STYLE_ESCAPE, "\\u%04x", cp);
-			combining = -1;
-		} else if (is_mark(cp)) {
-			ESCAPE(STYLE_MARK, "<U+%04X>", cp);
-			combining = -1;
-		} else if (cp >= 0x80 && ascii_mode) {
-			if (cp > 0xFFFF)
-				ESCAPE(STYLE_ESCAPE, "\\U%08x", cp);
-			else
-				ESCAPE(STYLE_ESCAPE, "\\u%04x", cp);
-			combining = -1;
-		} else if ((w = wcwidth((wchar_t)cp)) < 0 ||
-			   (w == 0 && (combining < 0 || combining >= MAX_COMBINING))) {
-			/* Unprintable here, or a mark with no base of its own
-			 * in this field to sit on. */
-			ESCAPE(STYLE_MARK, "<U+%04X>", cp);
-			combining = -1;
-		} else {
-			if (w == 0)
-				combining++;
-			else
-				combining = 0;
+		len = escape_of(u + i, k, cp, &combining, esc, &est, &w);
+		if (len == 0) {
 			run += k;
 			run_w += (size_t)w;
 			i += k;
 			continue;
 		}
+		if ((run && (rc = put(l, s + i - run, run, run_w, st)) < 0) ||
+		    (rc = put(l, esc, (size_t)len, (size_t)len, est)) < 0)
+			return rc;
+		run = run_w = 0;
 		i += k;
 	}
-	FLUSH();
-	return 0;
-#undef ESCAPE
-#undef FLUSH
+	return run ? put(l, s + i - run, run, run_w, st) : 0;
 }
 
 int

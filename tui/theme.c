@@ -269,7 +269,10 @@ theme_parse_file(struct theme *t, const char *path)
 		if (*p == '\0' || *p == '#')
 			continue;
 		if (parse_line(&work, p) < 0) {
-			rc = err_set(ERR_PARSE, "%s:%u: %s", path, lineno, err_msg());
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", err_msg());
+			rc = err_set(ERR_PARSE, "%s:%u: %s", path, lineno, why);
 			goto out;
 		}
 	}

@@ -29,6 +29,7 @@ enum redraw {
 struct view_ops {
 	const char *name;              /* shown in the title bar */
 	enum keymap_scope scope;       /* whose key bindings apply */
+	const char *empty;             /* shown when the body has no rows */
 	/* Load what arg names (a threat id, an event id, ...). */
 	int (*open)(struct view *v, const char *arg);
 	/* Read the store again; keep the cursor on the same item. */
@@ -46,6 +47,10 @@ struct view_ops {
 	unsigned (*handle)(struct view *v, enum action a);
 	/* The text given at the / prompt: filter or search. */
 	unsigned (*search)(struct view *v, const char *text);
+	/* Deferred work, done when no key is waiting after a frame is on
+	 * screen (the rest of a long list); returns enum redraw bits, or
+	 * REDRAW_NONE when nothing was left to do. */
+	unsigned (*idle)(struct view *v);
 	/* The body was resized to width columns (for wrapped text). */
 	void (*resize)(struct view *v, size_t width);
 	void (*close)(struct view *v);

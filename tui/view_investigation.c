@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/investigate.h"
+#include "core/jsonscan.h"
 #include "core/store.h"
 #include "core/threat.h"
 #include "core/timeutil.h"
@@ -24,6 +25,7 @@
 
 enum dl_kind {
 	DL_TEXT,     /* nothing to open */
+	DL_HEAD,     /* the verdict line: where the cursor starts */
 	DL_STEP,     /* a step in the list: Enter shows it */
 	DL_EVENT,    /* a cited event: Enter shows its raw record */
 	DL_BLAST,    /* the blast radius line: Enter opens the tree */
@@ -212,7 +214,7 @@ build_header(struct inv *iv)
 {
 	const cJSON *r = iv->report;
 	const char *verdict = jstr(r, "verdict");
-	struct docline *d = doc_add(iv, DL_TEXT);
+	struct docline *d = doc_add(iv, DL_HEAD);
 	char tbuf[TIMEUTIL_BUFSZ];
 
 	if (d) {
@@ -290,7 +292,7 @@ build_list(struct inv *iv, const char *heading, const char *key)
 static void
 build_keys(struct inv *iv)
 {
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(iv->report, "keys"), *k;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(iv->report, "key_findings"), *k;
 
 	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) == 0)
 		return;
@@ -314,7 +316,7 @@ build_keys(struct inv *iv)
 static void
 build_blast(struct inv *iv)
 {
-	const cJSON *b = cJSON_GetObjectItemCaseSensitive(iv->report, "blast");
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(iv->report, "blast_radius");
 	struct docline *d;
 	int n;
 
@@ -355,7 +357,7 @@ build_step_list(struct inv *iv)
 	}
 	iv->list_row = iv->ndoc;
 	cJSON_ArrayForEach(s, steps) {
-		int score = jint(s, "score", 0);
+		int score = jint(s, "score", 0), n;
 		const cJSON *nrows = cJSON_GetObjectItemCaseSensitive(s, "nrows");
 		bool cur = i == iv->step;
 
@@ -373,8 +375,8 @@ build_step_list(struct inv *iv)
 							: jstr(s, "id"),
 			    iv->width > 40 ? iv->width - 36 : 10, false,
 			    cur ? STYLE_STEP_CURRENT : STYLE_STEP);
-		render_printf(&d->line, STYLE_DIM, " %6d rows ",
-			      cJSON_IsNumber(nrows) ? (int)nrows->valuedouble : 0);
+		n = cJSON_IsNumber(nrows) ? (int)nrows->valuedouble : 0;
+		render_printf(&d->line, STYLE_DIM, " %6d row%s ", n, n == 1 ? " " : "s");
 		render_printf(&d->line, score_style(score), " %+4d", score);
 		if (jstr(s, "gap"))
 			render_str(&d->line, "  gap", STYLE_ERROR);
@@ -476,7 +478,9 @@ build_step_detail(struct inv *iv)
 		return;
 	iv->detail_row = iv->ndoc;
 	score = jint(s, "score", 0);
-	if ((d = doc_add(iv, DL_TEXT))) {
+	/* The heading is where the cursor rests while stepping through. */
+	if ((d = doc_add(iv, DL_STEP))) {
+		d->step = iv->step;
 		render_printf(&d->line, STYLE_HEADER, "Step %zu of %zu  ",
 			      iv->step + 1, iv->nsteps);
 		render_str(&d->line, jstr(s, "title"), STYLE_STEP_CURRENT);
@@ -591,7 +595,13 @@ inv_refresh(struct view *v)
 		err_clear();
 		rc = 0;
 	} else if (rc == 0) {
-		iv->report = cJSON_Parse(json);
+		/* Long integers (nanosecond times) keep their digits as text. */
+		struct buf safe;
+
+		buf_init(&safe);
+		if (jsonscan_prepare(json, strlen(json), &safe) == 0 && safe.data)
+			iv->report = cJSON_Parse(safe.data);
+		buf_dispose(&safe);
 		if (!iv->report)
 			rc = err_set(ERR_PARSE, "the report of %s is not JSON",
 				     iv->id);
@@ -687,7 +697,7 @@ show_step(struct view *v, size_t i)
 	iv->step = i;
 	build(v, iv->width);
 	end = iv->ndoc ? iv->ndoc - 1 : 0;
-	v->cursor = iv->list_row + i;
+	v->cursor = iv->detail_row;
 	app_show_row(v->app, v, end);
 	app_show_row(v->app, v, iv->detail_row);
 	return REDRAW_BODY | REDRAW_TITLE;

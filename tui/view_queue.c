@@ -18,10 +18,15 @@
 #include "tui/app.h"
 #include "tui/view.h"
 
-/* One threat as the queue shows it; strings owned. */
+/* Threats read for the first frame; the rest follow once it is drawn. */
+#define QUEUE_FIRST_PAGE 256
+
+/* One threat as the queue shows it. The strings live in one allocation,
+ * mem; hay is their lowercase join that plain filter words search. */
 struct qrow {
-	char *id, *severity, *status, *verdict, *title, *entity;
-	char *detection, *source;
+	char *mem;
+	const char *id, *severity, *status, *verdict, *title, *entity;
+	const char *detection, *source, *hay;
 	int sev_rank;
 	int confidence;      /* -1: no report */
 	bool has_time;
@@ -38,8 +43,25 @@ struct queue {
 	int sort;            /* a column index */
 	bool desc;
 	char *filter;        /* owned copy of the app's */
+	bool partial;        /* only the first page is loaded */
+	size_t total;        /* threats in the store */
+	size_t nsev[3];      /* critical, high, medium: for the title bar */
+	size_t nstatus[3];   /* new, investigating, decided */
 	int err;
 };
+
+static const char *const title_sev[3] = { "critical", "high", "medium" };
+static const char *const title_status[3] = { "new", "investigating", "decided" };
+
+/* Add n threats of a severity and status to the title bar's counts. */
+static void
+count_row(struct queue *q, const char *severity, const char *status, size_t n)
+{
+	for (int k = 0; k < 3; k++) {
+		q->nsev[k] += strcmp(severity, title_sev[k]) == 0 ? n : 0;
+		q->nstatus[k] += strcmp(status, title_status[k]) == 0 ? n : 0;
+	}
+}
 
 /* ---- columns ---------------------------------------------------------------- */
 
@@ -104,8 +126,8 @@ txt_time(const struct qrow *r, char *t, size_t n)
 	if (!r->has_time)
 		return "-";
 	timeutil_format(r->last_ns, iso);
-	/* "2026-12-01T00:00:03.5Z" shown as "2026-12-01 00:00:03" */
-	snprintf(t, n, "%.10s %.8s", iso, iso + 11);
+	/* "2026-12-01T00:00:03.5Z" shown as "2026-12-01 00:00" */
+	snprintf(t, n, "%.10s %.5s", iso, iso + 11);
 	return t;
 }
 
@@ -123,17 +145,18 @@ static const struct qcolumn {
 	size_t width;
 	bool right;
 	bool desc_first;     /* natural order is descending */
+	bool formatted;      /* text made per row, not in the haystack */
 	qcmp_fn cmp;
 	qtext_fn text;
 } columns[] = {
-	{ "severity", "SEVERITY", 8, false, true, cmp_sev, txt_sev },
-	{ "status", "STATUS", 13, false, false, cmp_status, txt_status },
-	{ "verdict", "VERDICT", 12, false, false, cmp_verdict, txt_verdict },
-	{ "confidence", "CONF", 4, true, true, cmp_conf, txt_conf },
-	{ "title", "TITLE", 0, false, false, cmp_title, txt_title },
-	{ "entity", "ENTITY", 0, false, false, cmp_entity, txt_entity },
-	{ "time", "LAST SEEN", 19, false, true, cmp_time, txt_time },
-	{ "count", "COUNT", 5, true, true, cmp_count, txt_count },
+	{ "severity", "SEVERITY", 9, false, true, false, cmp_sev, txt_sev },
+	{ "status", "STATUS", 13, false, false, false, cmp_status, txt_status },
+	{ "verdict", "VERDICT", 12, false, false, false, cmp_verdict, txt_verdict },
+	{ "confidence", "CONF", 5, true, true, true, cmp_conf, txt_conf },
+	{ "title", "TITLE", 0, false, false, false, cmp_title, txt_title },
+	{ "entity", "ENTITY", 0, false, false, false, cmp_entity, txt_entity },
+	{ "time", "LAST SEEN", 16, false, true, true, cmp_time, txt_time },
+	{ "count", "COUNT", 6, true, true, true, cmp_count, txt_count },
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -169,25 +192,6 @@ layout(size_t width, size_t *w)
 
 /* ---- loading ---------------------------------------------------------------- */
 
-static void
-qrow_dispose(struct qrow *r)
-{
-	free(r->id);
-	free(r->severity);
-	free(r->status);
-	free(r->verdict);
-	free(r->title);
-	free(r->entity);
-	free(r->detection);
-	free(r->source);
-}
-
-static char *
-dup_or(const char *s, const char *dflt)
-{
-	return strdup(s ? s : dflt);
-}
-
 /* The entity an analyst recognises a threat by: the actor, else what was
  * acted on, else where it came from. ARNs lose their fixed prefix. */
 static const char *
@@ -214,6 +218,47 @@ main_entity(const struct threat *t)
 	return "-";
 }
 
+/* Copy the row's strings into one block: id, severity, status, verdict,
+ * title, entity, detection, source, then the haystack. */
+static int
+fill_strings(struct qrow *r, const struct threat *t)
+{
+	const char *src[8] = {
+		t->id ? t->id : "", t->severity ? t->severity : "unknown",
+		t->status ? t->status : "new", t->verdict ? t->verdict : "",
+		t->title ? t->title : t->detection ? t->detection : "",
+		main_entity(t), t->detection ? t->detection : "",
+		t->source ? t->source : "",
+	};
+	const char **dst[8] = { &r->id, &r->severity, &r->status, &r->verdict,
+				&r->title, &r->entity, &r->detection, &r->source };
+	size_t len[8], total = 0;
+	char *p, *h;
+
+	for (int k = 0; k < 8; k++)
+		total += (len[k] = strlen(src[k])) + 1;
+	if (!(r->mem = p = malloc(2 * total)))
+		return err_set(ERR_NOMEM, "out of memory");
+	for (int k = 0; k < 8; k++) {
+		memcpy(p, src[k], len[k] + 1);
+		*dst[k] = p;
+		p += len[k] + 1;
+	}
+	/* ASCII case folding is enough for ids, words and ARNs. */
+	r->hay = h = p;
+	for (int k = 0; k < 8; k++) {
+		for (size_t i = 0; i < len[k]; i++) {
+			unsigned char c = (unsigned char)src[k][i];
+
+			*h++ = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+		*h++ = k < 7 ? '\x1f' : '\0';
+	}
+	if (!t->verdict)
+		r->verdict = NULL;
+	return 0;
+}
+
 static int
 on_threat(void *ctx, const struct threat *t)
 {
@@ -231,25 +276,14 @@ on_threat(void *ctx, const struct threat *t)
 	}
 	r = &q->rows[q->n];
 	memset(r, 0, sizeof(*r));
-	r->id = dup_or(t->id, "");
-	r->severity = dup_or(t->severity, "unknown");
-	r->status = dup_or(t->status, "new");
-	r->verdict = t->verdict ? strdup(t->verdict) : NULL;
-	r->title = dup_or(t->title, t->detection ? t->detection : "");
-	r->entity = strdup(main_entity(t));
-	r->detection = dup_or(t->detection, "");
-	r->source = dup_or(t->source, "");
+	if (fill_strings(r, t) < 0)
+		return q->err = ERR_NOMEM;
 	r->sev_rank = threat_severity_rank(r->severity);
 	r->confidence = t->verdict ? t->confidence : -1;
 	r->has_time = t->has_time;
 	r->last_ns = t->last_ns;
 	r->count = t->count;
 	r->order = q->n;
-	if (!r->id || !r->severity || !r->status || !r->title || !r->entity ||
-	    !r->detection || !r->source || (t->verdict && !r->verdict)) {
-		qrow_dispose(r);
-		return q->err = err_set(ERR_NOMEM, "out of memory");
-	}
 	q->n++;
 	return 0;
 }
@@ -258,7 +292,7 @@ static void
 clear_rows(struct queue *q)
 {
 	for (size_t i = 0; i < q->n; i++)
-		qrow_dispose(&q->rows[i]);
+		free(q->rows[i].mem);
 	q->n = 0;
 	q->nshown = 0;
 }
@@ -290,11 +324,15 @@ match_word(const struct qrow *r, const char *word)
 						  colon + 1) != NULL;
 		}
 	}
+	/* A plain word: the lowercase haystack, then the columns that are
+	 * formatted (time, confidence, count). */
+	if (strstr(r->hay, word))
+		return true;
 	for (size_t c = 0; c < NCOLUMNS; c++)
-		if (strcasestr(columns[c].text(r, tmp, sizeof(tmp)), word))
+		if (columns[c].formatted &&
+		    strcasestr(columns[c].text(r, tmp, sizeof(tmp)), word))
 			return true;
-	return strcasestr(r->id, word) || strcasestr(r->detection, word) ||
-	       strcasestr(r->source, word);
+	return false;
 }
 
 static bool
@@ -305,6 +343,9 @@ match(const struct qrow *r, const char *filter)
 	if (!filter || !*filter)
 		return true;
 	snprintf(words, sizeof(words), "%s", filter);
+	for (char *p = words; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
 	for (char *w = strtok_r(words, " \t", &save); w;
 	     w = strtok_r(NULL, " \t", &save))
 		if (!match_word(r, w))
@@ -423,14 +464,67 @@ queue_refresh(struct view *v)
 
 	clear_rows(q);
 	q->err = 0;
+	q->partial = false;
 	rc = store_threat_list(app_store(v->app), &f, on_threat, q);
 	if (rc == 0 && q->err)
 		rc = q->err;
+	/* The title bar's counts, once per load rather than per frame. */
+	memset(q->nsev, 0, sizeof(q->nsev));
+	memset(q->nstatus, 0, sizeof(q->nstatus));
+	q->total = q->n;
+	for (size_t i = 0; i < q->n; i++)
+		count_row(q, q->rows[i].severity, q->rows[i].status, 1);
 	if (rc == 0)
 		rc = arrange(v);
 	follow(v, id);
 	free(id);
 	return rc;
+}
+
+static int
+on_count(void *ctx, int ncol, const char *const *names,
+	 const char *const *values, const bool *numeric)
+{
+	struct queue *q = ctx;
+	size_t n;
+
+	(void)names;
+	(void)numeric;
+	if (ncol != 3 || !values[2])
+		return 0;
+	n = (size_t)strtoull(values[2], NULL, 10);
+	q->total += n;
+	count_row(q, values[0] ? values[0] : "", values[1] ? values[1] : "", n);
+	return 0;
+}
+
+/* The first frame's rows: the first page in the store's order, which is
+ * the queue's own default, and the counts from one query. Only when no
+ * filter or other sort asks for every row first. */
+static bool
+load_first_page(struct view *v)
+{
+	struct queue *q = v->priv;
+	struct threat_filter f = { .limit = QUEUE_FIRST_PAGE };
+	const char *sort = app_queue_sort(v->app);
+	const char *filter = app_queue_filter(v->app);
+
+	if ((filter && *filter) || (sort && strcmp(sort, "severity desc") != 0))
+		return false;
+	q->total = 0;
+	if (store_query(app_store(v->app), "SELECT severity, status, count(*) "
+			"FROM threats GROUP BY severity, status", NULL, 0, 0,
+			on_count, q) < 0 ||
+	    store_threat_list(app_store(v->app), &f, on_threat, q) < 0 || q->err ||
+	    arrange(v) < 0) {
+		err_clear();
+		clear_rows(q);
+		memset(q->nsev, 0, sizeof(q->nsev));
+		memset(q->nstatus, 0, sizeof(q->nstatus));
+		return false;
+	}
+	q->partial = q->n < q->total;
+	return true;
 }
 
 static int
@@ -444,7 +538,20 @@ queue_open(struct view *v, const char *arg)
 	q->sort = 0;
 	q->desc = true;
 	v->priv = q;
-	return queue_refresh(v);
+	return load_first_page(v) ? 0 : queue_refresh(v);
+}
+
+/* After the first frame: the rest of the queue. */
+static unsigned
+queue_idle(struct view *v)
+{
+	struct queue *q = v->priv;
+
+	if (!q->partial)
+		return REDRAW_NONE;
+	if (queue_refresh(v) < 0)
+		app_error(v->app, "%s", err_msg());
+	return REDRAW_ALL;
 }
 
 static void
@@ -466,31 +573,25 @@ static void
 queue_title(struct view *v, struct rline *out)
 {
 	struct queue *q = v->priv;
-	static const char *const sev[] = { "critical", "high", "medium" };
-	static const char *const status[] = { "new", "investigating", "decided" };
-	size_t nsev[3] = { 0 }, nstatus[3] = { 0 };
 
-	for (size_t i = 0; i < q->n; i++) {
-		for (int k = 0; k < 3; k++) {
-			nsev[k] += strcmp(q->rows[i].severity, sev[k]) == 0;
-			nstatus[k] += strcmp(q->rows[i].status, status[k]) == 0;
-		}
-	}
-	render_printf(out, STYLE_TITLE_COUNT, "%zu threats", q->n);
+	render_printf(out, STYLE_TITLE_COUNT, "%zu threats", q->total);
 	for (int k = 0; k < 3; k++)
-		if (nsev[k]) {
+		if (q->nsev[k]) {
 			render_str(out, " ", STYLE_TITLE);
 			render_glyph(out, GLYPH_DOT, STYLE_TITLE);
-			render_printf(out, STYLE_TITLE_COUNT, " %zu %s", nsev[k], sev[k]);
+			render_printf(out, STYLE_TITLE_COUNT, " %zu %s", q->nsev[k],
+				      title_sev[k]);
 		}
-	render_str(out, "  ", STYLE_TITLE);
+	render_str(out, " ", STYLE_TITLE);
 	render_glyph(out, GLYPH_SEP, STYLE_TITLE);
 	for (int k = 0; k < 3; k++)
-		render_printf(out, STYLE_TITLE_COUNT, " %zu %s", nstatus[k], status[k]);
+		if (q->nstatus[k] || (k == 0 && q->n == 0))
+			render_printf(out, STYLE_TITLE_COUNT, " %zu %s", q->nstatus[k],
+				      title_status[k]);
 	if (q->filter) {
-		render_str(out, "  ", STYLE_TITLE);
+		render_str(out, " ", STYLE_TITLE);
 		render_glyph(out, GLYPH_SEP, STYLE_TITLE);
-		render_str(out, " filter ", STYLE_TITLE);
+		render_str(out, " /", STYLE_TITLE);
 		render_str(out, q->filter, STYLE_TITLE_COUNT);
 		render_printf(out, STYLE_TITLE, " (%zu shown)", q->nshown);
 	}
@@ -699,7 +800,7 @@ queue_search(struct view *v, const char *text)
 	if (text && *text)
 		app_status(v->app, "filter \"%s\": %zu of %zu threats", text,
 			   ((struct queue *)v->priv)->nshown,
-			   ((struct queue *)v->priv)->n);
+			   ((struct queue *)v->priv)->total);
 	else
 		app_status(v->app, "filter cleared");
 	return REDRAW_ALL;
@@ -715,5 +816,6 @@ const struct view_ops view_queue_ops = {
 	.draw_row = queue_draw_row,
 	.handle = queue_handle,
 	.search = queue_search,
+	.idle = queue_idle,
 	.close = queue_close,
 };

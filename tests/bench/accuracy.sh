@@ -64,22 +64,28 @@ copy_data() { # dest, rewrite-ua (0/1)
 	if [ "$2" = 1 ]; then
 		# Only the agent string (stratus-red-team_<uuid>): role names and
 		# parameter paths that merely contain the words stay as captured.
-		# sed, not jq: jq 1.6 would round 64-bit integers elsewhere.
-		for f in "$1"/stratus-red-team-detonations/*.json; do
-			sed -i "s#stratus-red-team_[0-9a-fA-F-]\{36\}#$CLI_UA#g" "$f"
+		# Every record file, not only Stratus's: some Panther test records
+		# were cut from Stratus detonations and carry the agent too. sed,
+		# not jq: jq 1.6 would round 64-bit integers elsewhere.
+		local files
+		files=$(grep -rl --exclude='*.md' 'stratus-red-team_' "$1" || true)
+		printf '%s\n' "$files" | while IFS= read -r f; do
+			[ -n "$f" ] && sed -i "s#stratus-red-team_[0-9a-fA-F-]\{36\}#$CLI_UA#g" "$f"
 		done
-		if grep -rq 'stratus-red-team_' "$1"; then
+		if grep -rq --exclude='*.md' 'stratus-red-team_' "$1"; then
 			die "the Stratus user agent is still in $1 after the rewrite"
 		fi
+		echo "accuracy: rewrote the Stratus user agent in $(printf '%s\n' "$files" | grep -c .) files" >&2
 	fi
 }
 
-# Panther's test cases are variations of one record that keep its id (115
-# of the 172 CloudTrail cases kept here share an eventID with another
-# case). Stored as they are, each id keeps one record and the other cases
+# Panther's test cases are often variations of one record that keep its id
+# (the benchmark prints how many). Stored as they are, each id keeps one record and the other cases
 # collapse into it. An id is not evidence (no playbook reads it), so in the
 # benchmark's copy a record that reuses an earlier record's id with
 # different content gets "<id>-line<N>": every labelled record stays a case.
+# Identical records keep one id: they are one event and one case (when
+# their labels disagree, the case is left out: one input, two answers).
 # jq rewrites only when it reproduces the file byte for byte (jq 1.6 would
 # round 64-bit integers); otherwise the ids stay and the cases collapse.
 unique_ids() { # panther raw dir
@@ -93,15 +99,24 @@ unique_ids() { # panther raw dir
 			continue
 		fi
 		jq -cn --arg k "$key" '
-			foreach inputs as $r ({seen: {}, n: 0};
+			foreach inputs as $r ({used: {}, byrec: {}, n: 0};
 				.n += 1 | .out = $r |
 				if ($r | type) == "object" and ($r[$k] | type) == "string" then
 					($r | tojson) as $j |
-					if .seen[$r[$k]] != null and .seen[$r[$k]] != $j
-					then .out[$k] = "\($r[$k])-line\(.n)"
-					else .seen[$r[$k]] = $j end
+					if .byrec[$j] != null then .out[$k] = .byrec[$j]
+					elif .used[$r[$k]] == null then
+						.used[$r[$k]] = true | .byrec[$j] = $r[$k]
+					else
+						.out[$k] = "\($r[$k])-line\(.n)" |
+						.byrec[$j] = .out[$k]
+					end
 				else . end;
 				.out)' "$f" >"$f.tmp"
+		if [ "$1" = "$OUT/data-original/panther-analysis-rule-tests/raw" ]; then
+			printf '%s: %d of %d records\n' "${t%%:*}" \
+				"$(diff "$f" "$f.tmp" | grep -c '^>' || true)" "$(wc -l <"$f")" \
+				>>"$OUT/id-reuse.txt"
+		fi
 		mv "$f.tmp" "$f"
 	done
 }
@@ -266,9 +281,18 @@ run_pass() { # name datadir
 	UPDATE cases SET status = 'duplicate' WHERE status = 'ok' AND EXISTS
 	  (SELECT 1 FROM cases c WHERE c.event_id = cases.event_id AND c.seq < cases.seq
 	   AND c.status = 'ok');
-	-- Alerts already grouped into a threat are investigated as that threat.
+	-- Identical records with different labels: one input, two right
+	-- answers. Left out.
+	UPDATE cases SET status = 'conflict' WHERE status IN ('ok', 'duplicate')
+	  AND event_id IN (SELECT event_id FROM cases WHERE status IN ('ok', 'duplicate')
+	                   GROUP BY event_id HAVING count(DISTINCT label) > 1);
+	-- An alert or finding is investigated as the threat it became. An
+	-- event is an analyst's pivot (promoted below), even when a Sigma rule
+	-- also made a threat of it: the case measures the playbooks on the
+	-- event, not the rule's severity.
 	UPDATE cases SET threat_id = (SELECT min(te.threat_id) FROM st.threat_events te
-	    WHERE te.event_id = cases.event_id) WHERE status = 'ok';
+	    WHERE te.event_id = cases.event_id)
+	  WHERE status = 'ok' AND family IN ('falco', 'guardduty', 'asff', 'ocsf', 'vpcflow');
 	DETACH st;
 	EOF
 
@@ -285,6 +309,11 @@ run_pass() { # name datadir
 	    WHERE t.detection = 'pivot:' || cases.event_id)
 	  WHERE status = 'ok' AND threat_id IS NULL;
 	UPDATE cases SET status = 'no-threat' WHERE status = 'ok' AND threat_id IS NULL;
+	-- Alerts of one detection on the same entities are one threat and get
+	-- one verdict: they are one case, malicious when any of them is.
+	UPDATE cases SET grp = 'threat:' || threat_id WHERE status = 'ok' AND grp IS NULL
+	  AND threat_id IN (SELECT threat_id FROM cases WHERE status = 'ok'
+	                    GROUP BY threat_id HAVING count(*) > 1);
 	EOF
 
 	# Investigate each threat once; keep the JSON report.
@@ -316,13 +345,14 @@ run_pass() { # name datadir
 	              WHEN 'inconclusive' THEN 2 WHEN 'benign' THEN 1 ELSE 0 END AS rnk
 	  FROM cases c LEFT JOIN results r ON r.threat_id = c.threat_id
 	  WHERE c.status = 'ok')
-	SELECT coalesce(grp, case_id) AS case_id, family, dataset, label,
+	SELECT coalesce(grp, case_id) AS case_id, min(family) AS family, min(dataset) AS dataset,
+	       CASE WHEN sum(label = 'malicious') > 0 THEN 'malicious' ELSE 'benign' END AS label,
 	       CASE max(rnk) WHEN 4 THEN 'malicious' WHEN 3 THEN 'suspicious'
 	            WHEN 2 THEN 'inconclusive' WHEN 1 THEN 'benign' ELSE 'error' END AS verdict,
 	       max(score) AS score, group_concat(DISTINCT playbook) AS playbook,
 	       sum(rnk >= 3) AS caught, count(*) AS events, min(threat_id) AS threat_id,
 	       min(rule) AS rule
-	FROM per GROUP BY coalesce(grp, case_id), family, dataset, label;
+	FROM per GROUP BY coalesce(grp, case_id);
 	EOF
 }
 
@@ -363,12 +393,35 @@ case_notes() { # name: how the cases were built
 	sqlite3 "$OUT/$1/cases.db" <<-'EOF'
 	.mode list
 	.separator ""
-	SELECT printf('  %-26s records %4d  left out (Info/Low) %3d  collapsed %3d  duplicate %2d  not ingested %2d  no threat %2d  cases %4d',
+	SELECT printf('  %-36s %4d %8d %9d %9d %8d %8d %8d %7d %6d',
 	  dataset || '/' || family, count(*), sum(status = 'info-low'), sum(status = 'collapsed'),
-	  sum(status = 'duplicate'), sum(status = 'not-ingested'), sum(status = 'no-threat'),
-	  CASE WHEN dataset = 'stratus' THEN count(DISTINCT CASE WHEN status = 'ok' THEN grp END)
-	       ELSE sum(status = 'ok') END)
+	  sum(status = 'duplicate'), sum(status = 'conflict'), sum(status = 'not-ingested'),
+	  sum(status = 'no-threat'), sum(status = 'ok' AND grp IS NOT NULL),
+	  count(DISTINCT CASE WHEN status = 'ok' THEN coalesce(grp, case_id) END))
 	FROM cases GROUP BY dataset, family ORDER BY dataset, family;
+	EOF
+}
+
+stratus_detail() { # name
+	sqlite3 "$OUT/$1/cases.db" <<-'EOF'
+	DROP TABLE IF EXISTS stratus_first;
+	CREATE TABLE stratus_first AS
+	WITH ev AS (
+	  SELECT c.grp, c.case_id, r.verdict,
+	         coalesce(json_extract(c.rec, '$.readOnly'), 0) AS ro,
+	         json_extract(c.rec, '$.eventTime') AS t
+	  FROM cases c LEFT JOIN results r ON r.threat_id = c.threat_id
+	  WHERE c.dataset = 'stratus' AND c.status = 'ok'),
+	pick AS (
+	  SELECT grp, (SELECT e2.verdict FROM ev e2 WHERE e2.grp = ev.grp
+	               ORDER BY e2.ro, e2.t, e2.case_id LIMIT 1) AS first_verdict
+	  FROM ev GROUP BY grp)
+	SELECT grp, coalesce(first_verdict, 'error') AS first_verdict FROM pick;
+	.mode list
+	.separator ""
+	SELECT printf('  %-62s %-12s %-12s %d/%d', s.case_id, s.verdict, f.first_verdict, s.caught, s.events)
+	FROM scored s JOIN stratus_first f ON f.grp = s.case_id
+	WHERE s.dataset = 'stratus' ORDER BY s.case_id;
 	EOF
 }
 
@@ -389,16 +442,30 @@ copy_data "$OUT/data-original" 0
 run_pass original "$OUT/data-original"
 {
 	echo "== accuracy: labelled cases from $DATA (KB $KB)"
-	echo "cases (Panther ids reused by several test records collapse into the record the store keeps):"
+	echo "how records became cases (info/low: Panther rules of Info or Low severity, left out;"
+	echo "collapsed: the record's id was kept by another record; duplicate: identical to an"
+	echo "earlier record; conflict: identical records with different labels, left out;"
+	echo "grouped: events of one Stratus file, or alerts that are one threat, judged together):"
+	printf '  %-36s %4s %8s %9s %9s %8s %8s %8s %7s %6s\n' dataset/family records info/low collapsed \
+		duplicate conflict 'not-ingd' 'no-threat' grouped cases
 	case_notes original
+	if [ -s "$OUT/id-reuse.txt" ]; then
+		echo "Panther records that reused another record's id and were given their own"
+		echo "(BENCH_PANTHER_IDS=asis keeps the ids: these cases then collapse):"
+		sed 's/^/  /' "$OUT/id-reuse.txt"
+	fi
 	echo
 	echo "confusion matrix (rows: label; columns: verdict). recall: malicious or suspicious;"
 	echo "strict: malicious only; FPR: benign judged malicious or suspicious"
 	report original
 	echo
-	echo "stratus techniques (events judged malicious or suspicious / events):"
-	sqlite3 "$OUT/original/cases.db" "SELECT printf('  %-60s %-12s %d/%d', case_id, verdict, caught, events)
-	  FROM scored WHERE dataset = 'stratus' ORDER BY case_id;"
+	echo "stratus techniques: the worst verdict over the file's events (the case), the"
+	echo "verdict of its first write call alone (a stricter reading: the first event that is"
+	echo "not read-only by the record's own readOnly flag, else the first event), and the"
+	echo "events judged malicious or suspicious:"
+	stratus_detail original
+	sqlite3 "$OUT/original/cases.db" "SELECT printf('  first write call alone: %d of %d techniques caught',
+	  sum(first_verdict IN ('malicious', 'suspicious')), count(*)) FROM stratus_first;"
 	echo
 	echo "misses (label, verdict, score, playbook, case, rule):"
 	misses original
@@ -425,7 +492,12 @@ if [ "$TELL" = 1 ]; then
 		  FROM scored a LEFT JOIN b.scored s ON s.case_id = a.case_id
 		  WHERE s.verdict IS NOT a.verdict ORDER BY a.case_id;" >"$OUT/moved.txt"
 		if [ -s "$OUT/moved.txt" ]; then cat "$OUT/moved.txt"; else echo "  none"; fi
-		diff -u "$OUT/results-original.txt" "$OUT/results-cli-ua.txt" >/dev/null 2>&1 || true
+		echo "cases whose score moved (the verdict may hold while the score shifts):"
+		sqlite3 "$OUT/original/cases.db" "ATTACH '$OUT/cli-ua/cases.db' AS b;
+		  SELECT printf('  %s: %s -> %s', a.case_id, a.score, s.score)
+		  FROM scored a JOIN b.scored s ON s.case_id = a.case_id
+		  WHERE s.score IS NOT a.score ORDER BY a.case_id;" >"$OUT/moved-score.txt"
+		if [ -s "$OUT/moved-score.txt" ]; then cat "$OUT/moved-score.txt"; else echo "  none"; fi
 		if cmp -s <(report original) "$OUT/results-cli-ua.txt"; then
 			echo "matrices identical"
 		else

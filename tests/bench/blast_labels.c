@@ -44,35 +44,27 @@ struct tally {
 };
 
 static void
-tally_line(struct tally *t, const char *fmt, const char *a, const char *b,
-	   const char *c)
+tally_line(struct tally *t, const char *state, const char *arn,
+	   const struct blast *b)
 {
-	int n = snprintf(NULL, 0, fmt, a, b, c);
+	size_t n = strlen(state) + strlen(arn) + 40;
 	char *grown;
-
-	if (n < 0 || !(grown = realloc(t->lines, t->len + (size_t)n + 1)))
-		return;
-	t->lines = grown;
-	snprintf(t->lines + t->len, (size_t)n + 1, fmt, a, b, c);
-	t->len += (size_t)n;
-}
-
-static char *
-path_names(const struct blast *b)
-{
-	size_t n = 1;
-	char *s;
 
 	for (size_t i = 0; i < b->npaths; i++)
 		n += strlen(b->paths[i].name) + 2;
-	if (!(s = calloc(1, n)))
-		return NULL;
-	for (size_t i = 0; i < b->npaths; i++) {
-		if (i)
-			strcat(s, "; ");
-		strcat(s, b->paths[i].name);
-	}
-	return s;
+	if (!(grown = realloc(t->lines, t->len + n)))
+		return;
+	t->lines = grown;
+	t->len += (size_t)snprintf(t->lines + t->len, n, "  %s %s\n", state, arn);
+	if (!b->admin && !b->npaths)
+		return;
+	t->len += (size_t)snprintf(t->lines + t->len, n, "      %s",
+				   b->admin ? "admin-equivalent" : "");
+	for (size_t i = 0; i < b->npaths; i++)
+		t->len += (size_t)snprintf(t->lines + t->len, n, "%s%s",
+					   i || b->admin ? "; " : "",
+					   b->paths[i].name);
+	t->len += (size_t)snprintf(t->lines + t->len, n, "\n");
 }
 
 static int
@@ -82,7 +74,6 @@ score(struct store *st, const char *arn, const char *label, bool verbose,
 	struct blast *b = NULL;
 	size_t k;
 	bool flagged;
-	char *names;
 
 	for (k = 0; k < NLABELS && strcmp(labels[k].name, label) != 0; k++)
 		;
@@ -97,15 +88,9 @@ score(struct store *st, const char *arn, const char *label, bool verbose,
 	flagged = b->admin || b->npaths > 0;
 	tallies[k].total++;
 	tallies[k].flagged += flagged;
-	names = path_names(b);
 	if (verbose || flagged != labels[k].flag_wanted)
-		tally_line(&tallies[k], "  %s %s%s\n", flagged ? "flagged" :
-			   b->known ? "not flagged" : "not found", arn,
-			   "");
-	if ((verbose || flagged != labels[k].flag_wanted) && flagged)
-		tally_line(&tallies[k], "      %s%s%s\n", b->admin ? "admin-equivalent" : "",
-			   b->admin && b->npaths ? "; " : "", names ? names : "");
-	free(names);
+		tally_line(&tallies[k], flagged ? "flagged" :
+			   b->known ? "not flagged" : "not found", arn, b);
 	blast_free(b);
 	return 0;
 }
@@ -171,14 +156,13 @@ main(int argc, char **argv)
 	store_close(st);
 	for (size_t k = 0; k < NLABELS; k++) {
 		printf("%s %s %d/%d\n", labels[k].name, labels[k].phrase,
-		       labels[k].flag_wanted ? tallies[k].flagged
-					     : tallies[k].flagged,
-		       tallies[k].total);
+		       tallies[k].flagged, tallies[k].total);
 	}
 	for (size_t k = 0; k < NLABELS; k++) {
 		if (tallies[k].len)
 			printf("\n%s, %s:\n%s", labels[k].name,
-			       labels[k].flag_wanted ? "missed" : "flagged",
+			       verbose ? "all" : labels[k].flag_wanted
+						 ? "missed" : "flagged",
 			       tallies[k].lines);
 		free(tallies[k].lines);
 	}

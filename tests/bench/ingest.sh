@@ -50,8 +50,12 @@ case $PER_FILE in ''|*[!0-9]*) die "BENCH_PER_FILE must be a number" ;; esac
 mkdir -p "$data"
 
 # ---- inputs (reused while the generator and the size are the same) ------
+# newer A B: A was modified after B (test -nt is not POSIX)
+newer() {
+	[ -n "$(find "$1" -newer "$2" 2>/dev/null)" ]
+}
 gen=$data/gen_cloudtrail
-if [ ! -x "$gen" ] || [ "$here/gen_cloudtrail.c" -nt "$gen" ]; then
+if [ ! -x "$gen" ] || newer "$here/gen_cloudtrail.c" "$gen"; then
 	# shellcheck disable=SC2046 # pkg-config prints separate words
 	cc -std=c11 -O2 -o "$gen" "$here/gen_cloudtrail.c" \
 		$(pkg-config --cflags --libs libcjson zlib) ||
@@ -63,7 +67,7 @@ jsonl=$data/cloudtrail-$N.jsonl
 jsonl_q=$data/cloudtrail-$N-first-$QUARTER.jsonl
 s3=$data/s3-$N-$PER_FILE
 fresh() { # output, made by the current generator
-	[ -e "$1" ] && [ ! "$gen" -nt "$1" ]
+	[ -e "$1" ] && ! newer "$gen" "$1"
 }
 if ! fresh "$jsonl"; then
 	echo "bench: generating $N events as JSON lines"
@@ -165,7 +169,9 @@ check_count "sqlite3" "$sdb" "$N"
 drop_db "$sdb"
 
 # jq: reading and writing every record, and pulling out the same fields.
+# shellcheck disable=SC2016 # $1 is for the inner shell
 timed "jq -c ." "$N" sh -c 'jq -c . "$1" >/dev/null' jq "$jsonl"
+# shellcheck disable=SC2016
 timed "jq -r fields to TSV" "$N" sh -c 'jq -r "[.eventID, (.eventTime // .[\"@timestamp\"]),
 	.eventName, .userIdentity.arn, .userIdentity.type, .sourceIPAddress,
 	.userAgent, .awsRegion, .userIdentity.accountId, .errorCode] | @tsv" \
