@@ -137,6 +137,7 @@ struct rowset {
 	char **cells;      /* nrows * ncols, NULL for SQL NULL */
 	bool *numeric;
 	bool truncated;    /* the store stopped at max_rows */
+	int failed;        /* an error the row callback met, or 0 */
 };
 
 static void
@@ -255,14 +256,15 @@ on_sql_row(void *ctx, int ncol, const char *const *names,
 {
 	struct rowset *rs = ctx;
 
-	if (!rs->names && rows_set_cols(rs, (size_t)ncol, names) < 0)
+	if (!rs->names && (rs->failed = rows_set_cols(rs, (size_t)ncol,
+						      names)) < 0)
 		return 1;
 	if ((size_t)ncol != rs->ncols) {
-		err_set(ERR_FIELD, "the query's statements give different "
-			"columns");
+		rs->failed = err_set(ERR_FIELD, "the query's statements give "
+				     "different columns");
 		return 1;
 	}
-	return rows_add(rs, values, numeric) < 0;
+	return (rs->failed = rows_add(rs, values, numeric)) < 0;
 }
 
 /* ---- the investigation's state ------------------------------------------------ */
@@ -724,6 +726,8 @@ run_sql(struct inv *iv, struct step_run *sr)
 	sr->out->query = fill_query(ps->query, sr->params.p, P_COUNT);
 	rc = store_query(iv->st, ps->query, sr->params.p, P_COUNT, ps->max_rows,
 			 on_sql_row, &sr->rows);
+	if (rc == 0 && sr->rows.failed)
+		rc = sr->rows.failed;
 	/* Too many rows keeps the first max_rows; a query stopped by the
 	 * store's time limit has no trustworthy rows at all. */
 	if (rc == ERR_TOOBIG && sr->rows.nrows >= ps->max_rows)
@@ -912,6 +916,8 @@ run_first_seen(struct inv *iv, struct step_run *sr)
 	if (nv)
 		rc = store_query(iv->st, q.data, params, P_COUNT + nv, 0,
 				 on_sql_row, &sr->rows);
+	if (rc == 0 && sr->rows.failed)
+		rc = sr->rows.failed;
 	if (rc == 0)
 		rc = store_query(iv->st, bq.data, params, P_COUNT, 1, on_count,
 				 &base);

@@ -137,8 +137,10 @@ struct sigma_run_stats {
 };
 
 /* Run every rule over the stored events of their log sources, in time
- * order; each hit goes to threat_add_hit (unless dry_run). *stats is
- * filled (free rule_hits with sigma_run_stats_dispose). */
+ * order (ties in storage order), each record parsed once for all rules;
+ * each hit goes to threat_add_hit (unless dry_run), all in one
+ * transaction. *stats is filled (free rule_hits with
+ * sigma_run_stats_dispose). Returns 0 or the first store error. */
 int sigma_run(struct store *st, const struct sigma_ruleset *rs,
 	      const struct sigma_run_opts *o, struct sigma_run_stats *stats);
 void sigma_run_stats_dispose(struct sigma_run_stats *s);

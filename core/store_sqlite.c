@@ -114,6 +114,13 @@ static const char *const migrations[] = {
 	 * scan of every event, at almost no cost to ingest. */
 	"CREATE INDEX events_alerts ON events(time, id)"
 	"  WHERE kind IN ('finding', 'runtime_alert', 'detection');",
+	/* 3: the queue's order as an index, so the console's first page is
+	 * read in order rather than sorted (keep in step with
+	 * SEVERITY_RANK_SQL) */
+	"CREATE INDEX threats_rank ON threats("
+	"  (CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3"
+	"   WHEN 'medium' THEN 2 WHEN 'low' THEN 1 WHEN 'info' THEN 0"
+	"   ELSE -1 END) DESC, last_ns DESC, id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

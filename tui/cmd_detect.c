@@ -22,16 +22,18 @@ static void
 detect_usage(FILE *out)
 {
 	fprintf(out, "usage: verdict detect [--rules PATH] [--since T] [--dry-run] "
-		"[--sql]\n\n"
+		"[--no-investigate]\n                      [--sql]\n\n"
 		"Run Sigma rules over the stored CloudTrail and Kubernetes audit "
 		"events.\nEach hit becomes a threat (hits of one rule on the same "
-		"entities group\ninto one). Rules that use what verdict does not "
-		"support are listed with\nthe reason and never run.\n\n"
+		"entities group\ninto one), which is then investigated with the "
+		"knowledge base. Rules that\nuse what verdict does not support "
+		"are listed with the reason and never run.\n\n"
 		"  --rules PATH  a rule file or folder (default: the knowledge "
 		"base's\n                rules/sigma)\n"
 		"  --since T     only events at or after T (ISO time, date, epoch "
 		"seconds,\n                or 15m, 2h, 7d ago)\n"
 		"  --dry-run     count hits per rule; raise no threats\n"
+		"  --no-investigate  raise threats, investigate none\n"
 		"  --sql         print each rule as an SQLite condition over "
 		"events.raw\n");
 }
@@ -204,8 +206,9 @@ cmd_detect(struct cli_global *g, int argc, char **argv)
 	struct store *st = NULL;
 	const char *rules = NULL;
 	char *path = NULL, *db = NULL;
-	bool want_sql = false;
-	int rc = EXIT_OK;
+	bool want_sql = false, want_investigate = true;
+	unsigned investigated = 0;
+	int rc = EXIT_OK, kb_problems = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -229,6 +232,8 @@ cmd_detect(struct cli_global *g, int argc, char **argv)
 			o.dry_run = true;
 		} else if (!strcmp(a, "--sql")) {
 			want_sql = true;
+		} else if (!strcmp(a, "--no-investigate")) {
+			want_investigate = false;
 		} else {
 			cli_error("detect: unknown argument %s", a);
 			detect_usage(stderr);
@@ -255,6 +260,13 @@ cmd_detect(struct cli_global *g, int argc, char **argv)
 		rc = EXIT_FAILURE_;
 		goto out;
 	}
+	/* The new threats are investigated like any other (as after an
+	 * ingest). */
+	if (!o.dry_run && want_investigate &&
+	    (kb_problems = cli_investigate_pending(g, st, &investigated)) < 0) {
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
 	if (!g->quiet) {
 		print_load(rs);
 		printf("events scanned: %" PRIu64 "\n", s.events);
@@ -264,7 +276,11 @@ cmd_detect(struct cli_global *g, int argc, char **argv)
 		printf("hits: %" PRIu64 "\n", s.hits);
 		if (!o.dry_run)
 			printf("threats: %" PRIu64 " new\n", s.threats_new);
+		if (investigated)
+			printf("investigated: %u\n", investigated);
 	}
+	if (kb_problems > 0)
+		rc = EXIT_PARTIAL;
 out:
 	sigma_run_stats_dispose(&s);
 	sigma_ruleset_free(rs);

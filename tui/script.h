@@ -11,6 +11,9 @@
  *   stats FILE       append the time each key took to handle and draw
  *                    (count, median, 99th percentile, max in µs) to FILE
  *   # ...            a comment
+ *
+ * The virtual screen is 120x40 until resized; each line waits for the
+ * views' deferred work, so a dump shows every row loaded.
  */
 #ifndef VERDICT_SCRIPT_H
 #define VERDICT_SCRIPT_H

@@ -20,6 +20,8 @@
 
 /* Threats read for the first frame; the rest follow once it is drawn. */
 #define QUEUE_FIRST_PAGE 256
+/* The queue's columns (the table below). */
+#define QUEUE_NCOLUMNS 8
 
 /* One threat as the queue shows it. The strings live in one allocation,
  * mem; hay is their lowercase join that plain filter words search. */
@@ -44,6 +46,8 @@ struct queue {
 	bool desc;
 	char *filter;        /* owned copy of the app's */
 	bool partial;        /* only the first page is loaded */
+	size_t *order[QUEUE_NCOLUMNS][2]; /* rows sorted by a column, ascending
+					   * and descending; made when asked */
 	size_t total;        /* threats in the store */
 	size_t nsev[3];      /* critical, high, medium: for the title bar */
 	size_t nstatus[3];   /* new, investigating, decided */
@@ -159,6 +163,7 @@ static const struct qcolumn {
 	{ "count", "COUNT", 6, true, true, true, cmp_count, txt_count },
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+_Static_assert(NCOLUMNS == QUEUE_NCOLUMNS, "QUEUE_NCOLUMNS is the column count");
 
 const char *const view_queue_columns[] = {
 	"severity", "status", "verdict", "confidence", "title", "entity",
@@ -288,6 +293,8 @@ on_threat(void *ctx, const struct threat *t)
 	return 0;
 }
 
+static void forget_order(struct queue *q);
+
 static void
 clear_rows(struct queue *q)
 {
@@ -295,6 +302,7 @@ clear_rows(struct queue *q)
 		free(q->rows[i].mem);
 	q->n = 0;
 	q->nshown = 0;
+	forget_order(q);
 }
 
 /* ---- filtering and sorting ------------------------------------------------ */
@@ -324,10 +332,13 @@ match_word(const struct qrow *r, const char *word)
 						  colon + 1) != NULL;
 		}
 	}
-	/* A plain word: the lowercase haystack, then the columns that are
-	 * formatted (time, confidence, count). */
+	/* A plain word: the lowercase haystack, then, for a word that could
+	 * be part of one, the columns that are formatted (time, confidence,
+	 * count). */
 	if (strstr(r->hay, word))
 		return true;
+	if (!strpbrk(word, "0123456789-:%"))
+		return false;
 	for (size_t c = 0; c < NCOLUMNS; c++)
 		if (columns[c].formatted &&
 		    strcasestr(columns[c].text(r, tmp, sizeof(tmp)), word))
@@ -368,6 +379,35 @@ cmp_shown(const void *pa, const void *pb)
 	return c ? c : cmp_num((int64_t)a->order, (int64_t)b->order);
 }
 
+/* Every row in the current sort order, sorted once per column and
+ * direction for each load of the rows (borrowed; NULL on ENOMEM). */
+static const size_t *
+sorted(struct queue *q)
+{
+	size_t **slot = &q->order[q->sort][q->desc];
+
+	if (!*slot) {
+		if (!(*slot = malloc((q->n ? q->n : 1) * sizeof(**slot))))
+			return NULL;
+		for (size_t i = 0; i < q->n; i++)
+			(*slot)[i] = i;
+		sorting = q;
+		qsort(*slot, q->n, sizeof(**slot), cmp_shown);
+		sorting = NULL;
+	}
+	return *slot;
+}
+
+static void
+forget_order(struct queue *q)
+{
+	for (size_t c = 0; c < NCOLUMNS; c++)
+		for (int d = 0; d < 2; d++) {
+			free(q->order[c][d]);
+			q->order[c][d] = NULL;
+		}
+}
+
 /* Filter and sort from the app's remembered settings. */
 static int
 arrange(struct view *v)
@@ -375,6 +415,7 @@ arrange(struct view *v)
 	struct queue *q = v->priv;
 	const char *sort = app_queue_sort(v->app);
 	const char *f = app_queue_filter(v->app);
+	const size_t *order;
 	size_t *shown;
 
 	if (sort && *sort) {
@@ -391,17 +432,16 @@ arrange(struct view *v)
 	}
 	free(q->filter);
 	q->filter = f && *f ? strdup(f) : NULL;
+	if (!(order = sorted(q)))
+		return err_set(ERR_NOMEM, "out of memory");
 	shown = realloc(q->shown, (q->n ? q->n : 1) * sizeof(*shown));
 	if (!shown)
 		return err_set(ERR_NOMEM, "out of memory");
 	q->shown = shown;
 	q->nshown = 0;
-	for (size_t i = 0; i < q->n; i++)
-		if (match(&q->rows[i], q->filter))
-			q->shown[q->nshown++] = i;
-	sorting = q;
-	qsort(q->shown, q->nshown, sizeof(*q->shown), cmp_shown);
-	sorting = NULL;
+	for (size_t k = 0; k < q->n; k++)
+		if (match(&q->rows[order[k]], q->filter))
+			q->shown[q->nshown++] = order[k];
 	v->nrows = q->nshown;
 	return 0;
 }

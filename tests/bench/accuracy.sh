@@ -467,6 +467,12 @@ run_pass original "$OUT/data-original"
 	sqlite3 "$OUT/original/cases.db" "SELECT printf('  first write call alone: %d of %d techniques caught',
 	  sum(first_verdict IN ('malicious', 'suspicious')), count(*)) FROM stratus_first;"
 	echo
+	sqlite3 "$OUT/original/cases.db" "SELECT printf('GuardDuty sample findings judged not real: %d of %d',
+	    sum(r.is_real = 0), count(*))
+	  FROM cases c JOIN results r ON r.threat_id = c.threat_id
+	  WHERE c.status = 'ok' AND coalesce(json_extract(c.rec, '\$.service.additionalInfo.sample'),
+	        json_extract(c.rec, '\$.detail.service.additionalInfo.sample')) = 1;"
+	echo
 	echo "misses (label, verdict, score, playbook, case, rule):"
 	misses original
 } | tee "$OUT/results-original.txt"

@@ -46,7 +46,7 @@ queue_row() {
 		$1, $2, $3, $4, $5, $6, $7, $8 }'
 }
 
-ingest --no-investigate "$DATA"
+ingest --no-detect --no-investigate "$DATA"
 vrun --db "$DB" investigate --all --kb "$KB_TEST"
 assert_rc "investigate --all with kb-test" 0
 vrun --db "$DB" promote $CT17

@@ -221,6 +221,15 @@ quit mono
 start bare "LC_ALL=C.UTF-8 TERM=$TERMTYPE" "" ""
 wait_for bare " verdict │ queue │" || flunk "verdict alone: opens the queue" \
 	"$(screen bare)"
+# Live counts: threats ingested by another process appear in the title.
+ingest "$DATA/wiz"
+n=$(sql1 "SELECT count(*) FROM threats")
+if wait_for bare " verdict │ queue │ $n threats"; then
+	pass "live counts: the title bar follows the store ($n threats)"
+else
+	flunk "live counts: the title bar follows the store ($n threats)" \
+		"$(screen bare | head -1)"
+fi
 quit bare
 
 # ---- an unknown TERM --------------------------------------------------------

@@ -65,6 +65,10 @@ assert_eq "events scanned: CloudTrail and Kubernetes audit only" \
 new=$(sed -n 's/^threats: \([0-9]*\) new$/\1/p' "$T/out")
 assert_eq "detect reports the threats it raised" \
 	"$(sql1 "SELECT count(*) FROM threats WHERE source = 'sigma'")" "$new"
+assert_contains "the new threats are investigated" "investigated: " "$T/out"
+assert_eq "every Sigma threat has a report and a verdict" 0 \
+	"$(sql1 "SELECT count(*) FROM threats WHERE source = 'sigma'
+		AND (verdict IS NULL OR id NOT IN (SELECT threat_id FROM reports))")"
 
 covered "detect"
 

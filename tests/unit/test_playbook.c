@@ -151,6 +151,99 @@ test_readme_example(void)
 	playbook_free(pb);
 }
 
+/* The ```yaml blocks of the format's README, in order: the playbook and
+ * the allowlist. The documentation must stay loadable. */
+static char *
+readme_block(int which)
+{
+	char path[1024], *text = NULL, *start, *end;
+	size_t cap = 1 << 16, len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/kb/default/playbooks/README.md",
+		 getenv("top_srcdir") && *getenv("top_srcdir")
+		 ? getenv("top_srcdir") : ".");
+	if (!(f = fopen(path, "r")) || !(text = malloc(cap)))
+		goto fail;
+	len = fread(text, 1, cap - 1, f);
+	text[len] = '\0';
+	start = text;
+	for (int i = 0; i <= which; i++) {
+		if (!(start = strstr(start, "```yaml\n")))
+			goto fail;
+		start += 8;
+	}
+	if (!(end = strstr(start, "```")))
+		goto fail;
+	*end = '\0';
+	memmove(text, start, (size_t)(end - start) + 1);
+	fclose(f);
+	return text;
+fail:
+	if (f)
+		fclose(f);
+	free(text);
+	return NULL;
+}
+
+static void
+test_readme_file(void)
+{
+	char *pb_text = readme_block(0), *allow_text = readme_block(1);
+	struct playbook *pb = NULL;
+
+	CHECK(pb_text != NULL);
+	CHECK(allow_text != NULL);
+	if (pb_text) {
+		CHECK_INT(playbook_parse("README.md", pb_text, strlen(pb_text),
+					 &pb), 0);
+		CHECK_STR(pb ? pb->id : NULL, "defense-evasion-logging");
+		CHECK(pb && !pb->steps[0].rules[1].key);
+		playbook_free(pb);
+	}
+	if (allow_text) {
+		char dir[] = "/tmp/verdict-test-readme-XXXXXX", sub[600];
+		struct kb_data *kb = NULL;
+		unsigned errors = 0;
+		FILE *f;
+
+		CHECK(mkdtemp(dir) != NULL);
+		snprintf(sub, sizeof(sub), "%s/allowlists", dir);
+		mkdir(sub, 0700);
+		snprintf(sub, sizeof(sub), "%s/playbooks", dir);
+		mkdir(sub, 0700);
+		snprintf(sub, sizeof(sub), "%s/allowlists/readme.yaml", dir);
+		if ((f = fopen(sub, "w"))) {
+			fputs(allow_text, f);
+			fclose(f);
+		}
+		snprintf(sub, sizeof(sub), "%s/playbooks/readme.yaml", dir);
+		if ((f = fopen(sub, "w"))) {
+			fputs(pb_text ? pb_text : "", f);
+			fclose(f);
+		}
+		CHECK_INT(kb_load_dir(dir, NULL, NULL, &kb, &errors), 0);
+		CHECK_INT(errors, 0);
+		CHECK_INT(kb ? kb->nallow : 0, 1);
+		if (kb && kb->nallow) {
+			CHECK_STR(kb->allow[0].id, "ci-deployer");
+			CHECK_STR(kb->allow[0].actor, "arn:aws:iam::*:role/ci-*");
+			CHECK_STR(kb->allow[0].analyst, "alice@example.com");
+		}
+		kb_data_free(kb);
+		remove(sub);
+		snprintf(sub, sizeof(sub), "%s/allowlists/readme.yaml", dir);
+		remove(sub);
+		snprintf(sub, sizeof(sub), "%s/allowlists", dir);
+		rmdir(sub);
+		snprintf(sub, sizeof(sub), "%s/playbooks", dir);
+		rmdir(sub);
+		rmdir(dir);
+	}
+	free(pb_text);
+	free(allow_text);
+}
+
 static void
 test_defaults(void)
 {
@@ -683,6 +776,7 @@ int
 main(void)
 {
 	test_readme_example();
+	test_readme_file();
 	test_defaults();
 	test_errors();
 	test_conditions();

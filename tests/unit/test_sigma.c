@@ -678,6 +678,53 @@ test_conditions(void)
 	buf_dispose(&d);
 }
 
+/* Level to severity, attack.* tags to tactics. */
+static void
+test_metadata(void)
+{
+	static const char *const levels[][2] = {
+		{ "informational", "info" }, { "low", "low" },
+		{ "medium", "medium" }, { "high", "high" },
+		{ "critical", "critical" }, { "urgent", "unknown" },
+	};
+	struct sigma_ruleset *rs;
+	struct buf y;
+
+	sigma_ruleset_new(&rs);
+	buf_init(&y);
+	for (size_t i = 0; i < 6; i++) {
+		buf_reset(&y);
+		buf_printf(&y, "title: t%zu\nlevel: %s\nlogsource:\n    product: aws\n"
+			   "    service: cloudtrail\ndetection:\n    sel:\n"
+			   "        a: 1\n    condition: sel\n", i, levels[i][0]);
+		CHECK(sigma_ruleset_add(rs, "level.yml", y.data, y.len) == 0);
+		CHECK_STR(rs->rules[rs->nrules - 1]->severity, levels[i][1]);
+		CHECK(rs->rules[rs->nrules - 1]->tactics == NULL);
+	}
+	buf_reset(&y);
+	buf_adds(&y, "title: tags\nid: 1b0ef3c0-0000-4000-8000-000000000001\n"
+		 "tags:\n    - attack.persistence\n    - cve.2021-44228\n"
+		 "    - attack.t1098.001\nfalsepositives: Unknown\n"
+		 "references:\n    - https://example.com/a\nfields:\n    - eventName\n"
+		 "logsource:\n    product: Kubernetes\n    service: Audit\n"
+		 "detection:\n    sel:\n        verb: create\n    condition: sel\n");
+	CHECK(sigma_ruleset_add(rs, "tags.yml", y.data, y.len) == 0);
+	if (rs->nrules == 7) {
+		const struct sigma_rule *r = rs->rules[6];
+
+		CHECK_STR(r->severity, "unknown");
+		CHECK_STR(r->tactics, "[\"attack.persistence\",\"attack.t1098.001\"]");
+		CHECK_INT(r->ntags, 3);
+		CHECK_INT(r->nfalsepositives, 1);
+		CHECK_STR(r->falsepositives[0], "Unknown");
+		CHECK_INT(r->nreferences, 1);
+		CHECK_INT(r->nfields, 1);
+		CHECK(r->source == SIGMA_K8S_AUDIT);
+	}
+	buf_dispose(&y);
+	sigma_ruleset_free(rs);
+}
+
 /* ---- rules that cannot run ---------------------------------------------- */
 
 static void
@@ -822,6 +869,7 @@ main(void)
 	sigma_matcher_free(sem_m);
 	sigma_ruleset_free(sem_rs);
 	sqlite3_close(sem_db);
+	test_metadata();
 	test_unsupported();
 	return tap_done();
 }
