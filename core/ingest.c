@@ -59,10 +59,11 @@ struct ingest {
 	const struct adapter *last; /* adapter of the previous record */
 	struct ingestq *q;
 	struct ingestq_batch *out;  /* the batch being filled */
-	bool threaded;              /* the caller's thread writes out's */
+	bool threaded;              /* false: write each batch as it fills */
 	bool stop;                  /* the writing side failed: read no more */
 	int read_err;               /* why the reading side stopped itself */
-	const char *path;           /* the record being processed, for messages */
+	/* the record being processed, for messages */
+	const char *path;
 	uint64_t line;              /* 1-based line where the record starts */
 	uint64_t recno;             /* 1-based record number in the file */
 	const char *raw;
@@ -515,6 +516,8 @@ ingest_finish(struct ingest *in)
 		in->bulk = false;
 		rc = store_bulk_load(in->st, false);
 	}
+	if (rc == 0)
+		rc = store_optimize(in->st);
 	return rc;
 }
 

@@ -145,7 +145,7 @@ batch_free(struct ingestq_batch *b)
 	free(b);
 }
 
-/* ---- batches --------------------------------------------------------------- */
+/* ---- batches ------------------------------------------------------------ */
 
 struct ingestq_op *
 ingestq_ops(struct ingestq_batch *b, size_t *n)

@@ -16,10 +16,10 @@
 enum ingestq_kind {
 	IQ_EVENT,      /* store ev */
 	IQ_IDENTITY,   /* store id */
-	IQ_ERROR,      /* a record rejected: text; name is the adapter or NULL */
-	IQ_WARNING,    /* a field left absent: text; name is the adapter or NULL */
+	IQ_ERROR,      /* a record rejected: text; name: adapter or NULL */
+	IQ_WARNING,    /* a field left absent: text; name: adapter or NULL */
 	IQ_SKIP,       /* a record skipped for reason name; text or NULL */
-	IQ_PATH_ERROR, /* a path that cannot be read: text, not counted per file */
+	IQ_PATH_ERROR, /* a path that cannot be read: text, not per file */
 	IQ_FILE,       /* a file starts: text is its path; n 1 restarts the
 			* per-file diagnostic count */
 	IQ_FILE_END,   /* the file ends */

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -687,17 +688,15 @@ set_gap(struct step_run *sr, const char *fmt, ...)
 static int
 set_gap(struct step_run *sr, const char *fmt, ...)
 {
-	struct buf b;
+	char text[1024];
 	va_list ap;
-	char tmp[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	buf_init(&b);
-	buf_adds(&b, tmp);
 	free(sr->gap);
-	sr->gap = b.data ? buf_detach(&b) : NULL;
+	if (!(sr->gap = strdup(text)))
+		return err_set(ERR_NOMEM, "out of memory");
 	return 0;
 }
 
@@ -1574,11 +1573,16 @@ summarize(const struct inv *iv, const struct report *r, int prior)
 
 	buf_init(&b);
 	if (!pb) {
+		if (!r->real) {
+			buf_adds(&b, "Not real: ");
+			add_clause(&b, r->real_reason);
+			buf_adds(&b, ", so it is judged benign. ");
+		}
 		buf_printf(&b, "No playbook in the knowledge base applies to "
-			   "%s, so nothing was checked and the verdict is "
-			   "inconclusive.", iv->t.detection ? iv->t.detection
-							    : "this threat");
-		return buf_detach(&b);
+			   "%s, so nothing was checked%s.",
+			   iv->t.detection ? iv->t.detection : "this threat",
+			   r->real ? " and the verdict is inconclusive" : "");
+		return b.data ? buf_detach(&b) : NULL;
 	}
 	if (!r->real) {
 		buf_adds(&b, "Not real: ");
@@ -1777,8 +1781,9 @@ no_playbook(struct inv *iv, struct report *r)
 	struct buf b;
 	int rc;
 
-	r->verdict = strdup("inconclusive");
-	r->confidence = 0;
+	/* A sample is benign whatever the playbooks say, and so without one. */
+	r->verdict = strdup(r->real ? "inconclusive" : "benign");
+	r->confidence = r->real ? 0 : 90;
 	r->summary = summarize(iv, r, 0);
 	buf_init(&b);
 	buf_printf(&b, "A playbook that applies to %s",

@@ -132,6 +132,14 @@ store_bulk_load(struct store *st, bool start)
 }
 
 int
+store_optimize(struct store *st)
+{
+	if (st->flags & STORE_READONLY || !st->ops->optimize)
+		return 0;
+	return st->ops->optimize(st);
+}
+
+int
 store_count_events(struct store *st, uint64_t *out)
 {
 	return st->ops->count_events(st, out);

@@ -71,6 +71,7 @@ struct store_ops {
 		   void *ctx);
 	int (*count_events)(struct store *st, uint64_t *out);
 	int (*bulk_load)(struct store *st, bool start);
+	int (*optimize)(struct store *st);
 	/* read-only SQL with named parameters; also enforces max_rows */
 	int (*query)(struct store *st, const char *sql,
 		     const struct store_param *params, size_t nparams,
@@ -129,6 +130,10 @@ int store_count_events(struct store *st, uint64_t *out);
  * defer index maintenance in between; queries made between the two calls
  * may be slower but still correct. No-op for a back end without it. */
 int store_bulk_load(struct store *st, bool start);
+
+/* Refresh the statistics the query planner uses (after a load). Without
+ * them SQLite may scan every event for a playbook query. */
+int store_optimize(struct store *st);
 
 /* Read-only SQL with named parameters (":actor"), at most max_rows rows
  * (0: no limit; more rows end the query with ERR_TOOBIG). Used by playbook

@@ -577,8 +577,8 @@ row_to_event(sqlite3_stmt *s, struct event *ev)
 }
 
 static int
-sq_find_events(struct store *st, const struct event_filter *f,
-	       store_event_cb cb, void *ctx)
+sq_find_pass(struct store *st, const struct event_filter *f, bool untimed,
+	     size_t limit, size_t *seen, store_event_cb cb, void *ctx)
 {
 	struct sq *sq = st->impl;
 	const struct {
@@ -605,11 +605,14 @@ sq_find_events(struct store *st, const struct event_filter *f,
 		buf_printf(&q, "%stime >= ?%d", glue, ++n);
 		glue = " AND ";
 	}
-	if (f->has_until)
+	if (f->has_until) {
 		buf_printf(&q, "%stime < ?%d", glue, ++n);
-	buf_adds(&q, " ORDER BY time IS NULL, time, id");
-	if (f->limit)
-		buf_printf(&q, " LIMIT %zu", f->limit);
+		glue = " AND ";
+	}
+	buf_printf(&q, "%stime IS %sNULL ORDER BY %sseq", glue,
+		   untimed ? "" : "NOT ", untimed ? "" : "time, ");
+	if (limit)
+		buf_printf(&q, " LIMIT %zu", limit);
 	if (!q.data) {
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto out;
@@ -630,6 +633,7 @@ sq_find_events(struct store *st, const struct event_filter *f,
 		struct event ev;
 
 		row_to_event(s, &ev);
+		(*seen)++;
 		if ((rc = cb(ctx, &ev)) != 0)
 			break;
 	}
@@ -638,6 +642,27 @@ sq_find_events(struct store *st, const struct event_filter *f,
 out:
 	sqlite3_finalize(s);
 	buf_dispose(&q);
+	return rc;
+}
+
+static int
+sq_find_events(struct store *st, const struct event_filter *f,
+	       store_event_cb cb, void *ctx)
+{
+	int rc = 0;
+	size_t seen = 0;
+
+	/* Timed events in time order, then the untimed ones: two passes so
+	 * each is read in index order (time, then insertion) and nothing is
+	 * sorted in memory, whatever the store's size. */
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		if (pass == 1 && (f->has_since || f->has_until))
+			break;
+		if (f->limit && seen >= f->limit)
+			break;
+		rc = sq_find_pass(st, f, pass == 1, f->limit ? f->limit - seen : 0,
+				  &seen, cb, ctx);
+	}
 	return rc;
 }
 
@@ -899,6 +924,17 @@ sq_bulk_load(struct store *st, bool start)
 		return rc;
 	/* leave no large WAL behind for the readers that follow */
 	return sq_exec(sq, "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+static int
+sq_optimize(struct store *st)
+{
+	struct sq *sq = st->impl;
+
+	if (sq->tx_depth > 0)
+		return 0;
+	/* a sampled ANALYZE: milliseconds even on millions of rows */
+	return sq_exec(sq, "PRAGMA analysis_limit = 1000; ANALYZE;");
 }
 
 static int
@@ -1364,6 +1400,7 @@ const struct store_ops store_sqlite_ops = {
 	.sql = sq_sql,
 	.count_events = sq_count_events,
 	.bulk_load = sq_bulk_load,
+	.optimize = sq_optimize,
 	.query = sq_query,
 	.threat_put = sq_threat_put,
 	.threat_find_open = sq_threat_find_open,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* kb: reads a knowledge-base folder (playbooks, intel lists, allowlists)
- * into the values the engine takes, reporting every bad document with its
- * file and line, and names the contents with a hash as their version. */
+/* kb: reads knowledge-base documents (playbooks, intel lists, allowlists),
+ * from a folder or a git tree, into the values the engine takes, reporting
+ * every bad document with its file and line. */
 #include "config.h"
 
 #include <ctype.h>
@@ -21,17 +21,11 @@
 #include "core/netaddr.h"
 #include "core/playbook.h"
 #include "core/timeutil.h"
+#include "kb/feedback.h"
 #include "kb/kb.h"
+#include "kb/repo.h"
 
 #define KB_MAX_FILE (8u << 20)  /* a KB document larger than this is refused */
-
-/* One document read from the folder. */
-struct doc {
-	char *rel;     /* "playbooks/x.yaml": sorts and names it */
-	char *path;    /* as opened, for messages */
-	char *text;
-	size_t len;
-};
 
 struct loader {
 	kb_diag_fn diag;
@@ -108,11 +102,11 @@ ends_with(const char *s, const char *tail)
 static int
 cmp_doc(const void *a, const void *b)
 {
-	return strcmp(((const struct doc *)a)->rel, ((const struct doc *)b)->rel);
+	return strcmp(((const struct kb_doc *)a)->rel, ((const struct kb_doc *)b)->rel);
 }
 
-static void
-docs_free(struct doc *docs, size_t n)
+void
+kb_docs_free(struct kb_doc *docs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(docs[i].rel);
@@ -126,7 +120,7 @@ docs_free(struct doc *docs, size_t n)
  * missing folder holds none. */
 static int
 list_docs(struct loader *ld, const char *dir, const char *sub,
-	  const char *ext, struct doc **docs, size_t *n)
+	  const char *ext, struct kb_doc **docs, size_t *n)
 {
 	struct buf path;
 	DIR *d;
@@ -142,7 +136,7 @@ list_docs(struct loader *ld, const char *dir, const char *sub,
 		return 0;
 	}
 	while ((de = readdir(d)) != NULL && rc == 0) {
-		struct doc *grown, *doc;
+		struct kb_doc *grown, *doc;
 		struct buf rel, full;
 
 		if (de->d_name[0] == '.' || !ends_with(de->d_name, ext))
@@ -192,7 +186,7 @@ line_of_id(const char *text)
 }
 
 static int
-add_playbook(struct loader *ld, const struct doc *d)
+add_playbook(struct loader *ld, const struct kb_doc *d)
 {
 	struct kb_data *kb = ld->kb;
 	struct playbook *pb, **grown;
@@ -243,7 +237,7 @@ intel_entry(const char *s)
 }
 
 static int
-add_intel(struct loader *ld, const struct doc *d)
+add_intel(struct loader *ld, const struct kb_doc *d)
 {
 	struct kb_data *kb = ld->kb;
 	struct intel_list *l, *grown;
@@ -357,7 +351,7 @@ allow_dispose(struct allow_entry *a)
 /* One entry of an allowlist file; 0 with *ok false when it is invalid
  * (already reported). */
 static int
-parse_allow(struct loader *ld, const struct doc *d, yaml_document_t *doc,
+parse_allow(struct loader *ld, const struct kb_doc *d, yaml_document_t *doc,
 	    yaml_node_t *item, size_t index, struct allow_entry *a, bool *ok)
 {
 	const char *base = strrchr(d->rel, '/') + 1;
@@ -440,7 +434,7 @@ parse_allow(struct loader *ld, const struct doc *d, yaml_document_t *doc,
 }
 
 static int
-add_allowlist(struct loader *ld, const struct doc *d)
+add_allowlist(struct loader *ld, const struct kb_doc *d)
 {
 	struct kb_data *kb = ld->kb;
 	yaml_parser_t parser;
@@ -494,7 +488,7 @@ add_allowlist(struct loader *ld, const struct doc *d)
 
 static const struct {
 	const char *sub, *ext;
-	int (*add)(struct loader *, const struct doc *);
+	int (*add)(struct loader *, const struct kb_doc *);
 } kinds[] = {
 	{ "allowlists", ".yaml", add_allowlist },
 	{ "intel", ".txt", add_intel },
@@ -503,7 +497,7 @@ static const struct {
 
 /* "dir:" and 12 hex digits of a hash over the sorted names and contents. */
 static char *
-version_of(const struct doc *docs, size_t n)
+version_of(const struct kb_doc *docs, size_t n)
 {
 	struct hash128 h = hash128(NULL, 0);
 	char hex[33], out[32];
@@ -520,29 +514,22 @@ version_of(const struct doc *docs, size_t n)
 }
 
 int
-kb_load_dir(const char *dir, kb_diag_fn diag, void *ctx,
-	    struct kb_data **out, unsigned *errors)
+kb_load_docs(struct kb_doc *docs, size_t ndocs, const char *version,
+	     const char *where, kb_diag_fn diag, void *ctx,
+	     struct kb_data **out, unsigned *errors)
 {
 	struct loader ld = { .diag = diag, .ctx = ctx };
-	struct doc *docs = NULL;
-	size_t ndocs = 0;
-	struct stat sb;
 	int rc = 0;
 
 	*out = NULL;
 	if (errors)
 		*errors = 0;
-	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		return err_set(ERR_IO, "%s: not a knowledge-base folder", dir);
 	if (!(ld.kb = calloc(1, sizeof(*ld.kb))))
 		return err_set(ERR_NOMEM, "out of memory");
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds) && rc == 0; k++)
-		rc = list_docs(&ld, dir, kinds[k].sub, kinds[k].ext, &docs, &ndocs);
-	if (rc < 0)
-		goto out;
 	/* Sorted, so the version and every "first one wins" are stable. */
 	qsort(docs, ndocs, sizeof(*docs), cmp_doc);
-	if (!(ld.kb->version = version_of(docs, ndocs))) {
+	ld.kb->version = version ? strdup(version) : version_of(docs, ndocs);
+	if (!ld.kb->version) {
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -552,13 +539,14 @@ kb_load_dir(const char *dir, kb_diag_fn diag, void *ctx,
 		for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++)
 			if (strncmp(docs[i].rel, kinds[k].sub,
 				    strlen(kinds[k].sub)) == 0 &&
-			    docs[i].rel[strlen(kinds[k].sub)] == '/')
+			    docs[i].rel[strlen(kinds[k].sub)] == '/' &&
+			    !strchr(docs[i].rel + strlen(kinds[k].sub) + 1, '/') &&
+			    ends_with(docs[i].rel, kinds[k].ext))
 				rc = kinds[k].add(&ld, &docs[i]);
 	}
 	if (rc == 0 && ld.kb->nplaybooks == 0)
-		rc = err_set(ERR_NOTFOUND, "%s: no usable playbooks", dir);
+		rc = err_set(ERR_NOTFOUND, "%s: no usable playbooks", where);
 out:
-	docs_free(docs, ndocs);
 	if (errors)
 		*errors = ld.errors;
 	if (rc < 0) {
@@ -569,11 +557,43 @@ out:
 	return 0;
 }
 
+int
+kb_load_dir(const char *dir, kb_diag_fn diag, void *ctx,
+	    struct kb_data **out, unsigned *errors)
+{
+	struct loader ld = { .diag = diag, .ctx = ctx };
+	struct kb_doc *docs = NULL;
+	size_t ndocs = 0;
+	unsigned more = 0;
+	struct stat sb;
+	int rc = 0;
+
+	*out = NULL;
+	if (errors)
+		*errors = 0;
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return err_set(ERR_IO, "%s: not a knowledge-base folder", dir);
+	/* A knowledge-base repository is read at the tip of its branch, never
+	 * from whatever its work tree holds. */
+	if (kb_repo_is(dir))
+		return kb_repo_load(dir, diag, ctx, out, errors);
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds) && rc == 0; k++)
+		rc = list_docs(&ld, dir, kinds[k].sub, kinds[k].ext, &docs, &ndocs);
+	if (rc == 0)
+		rc = kb_load_docs(docs, ndocs, NULL, dir, diag, ctx, out, &more);
+	kb_docs_free(docs, ndocs);
+	if (errors)
+		*errors = ld.errors + more;
+	return rc;
+}
+
 void
 kb_data_free(struct kb_data *kb)
 {
 	if (!kb)
 		return;
+	if (kb->prior_lookup == kb_feedback_lookup)
+		kb_feedback_set_free(kb->prior_ctx);
 	free(kb->version);
 	for (size_t i = 0; i < kb->nplaybooks; i++)
 		playbook_free(kb->playbooks[i]);
@@ -597,8 +617,16 @@ kb_default_dir(void)
 	const char *env = getenv("VERDICT_KB");
 	struct stat sb;
 
+	char *repo;
+
 	if (env && *env)
 		return strdup(env);
+	/* The analyst's own repository, once `verdict kb init` made it. */
+	if (kb_repo_default_path(&repo) == 0) {
+		if (kb_repo_is(repo))
+			return repo;
+		free(repo);
+	}
 	if (stat(VERDICT_DATADIR "/kb/default", &sb) == 0 && S_ISDIR(sb.st_mode))
 		return strdup(VERDICT_DATADIR "/kb/default");
 	return strdup("./kb/default");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -17,6 +18,7 @@
 #include "kb/kb.h"
 #include "tui/app.h"
 #include "tui/command.h"
+#include "tui/follow.h"
 #include "tui/paths.h"
 #include "tui/screen.h"
 #include "tui/script.h"
@@ -24,6 +26,9 @@
 #define APP_MAX_DEPTH 16
 #define APP_INPUT_MAX 256        /* bytes typed at a prompt */
 #define APP_TICK_MS 1000         /* idle wake-up to notice store changes */
+/* The same while following: the follower's news shows within half a
+ * second, and a steady stream reloads the queue at most twice a second. */
+#define APP_FOLLOW_TICK_MS 500
 #define APP_SCRIPT_COLS 120
 #define APP_SCRIPT_ROWS 40
 #define APP_DEFAULT_THEME "default-dark"
@@ -55,6 +60,7 @@ struct app {
 	struct stamp stamp[2];   /* the store and its -wal */
 	int status_rows_drawn;
 	bool idle_work;          /* views may have deferred work */
+	struct follow *follow;   /* --follow: the background follower */
 	struct rline line;       /* scratch for drawing */
 };
 
@@ -275,6 +281,20 @@ app_kb(struct app *app)
 	free(dir);
 out:
 	return app->kb;
+}
+
+char *
+app_kb_path(const struct app *app)
+{
+	return app->o.kb_dir ? strdup(app->o.kb_dir) : kb_default_dir();
+}
+
+void
+app_kb_changed(struct app *app)
+{
+	kb_data_free(app->kb);
+	app->kb = NULL;
+	app->kb_tried = false;
 }
 
 /* ---- themes --------------------------------------------------------------- */
@@ -718,6 +738,12 @@ act_command(struct app *app)
 	return start_prompt(app, PROMPT_COMMAND, NULL);
 }
 
+unsigned
+app_prompt(struct app *app, const char *text)
+{
+	return start_prompt(app, PROMPT_COMMAND, text);
+}
+
 static unsigned
 act_search(struct app *app)
 {
@@ -962,6 +988,47 @@ tick(struct app *app)
 	app->dirty |= top(app) == q ? REDRAW_ALL : REDRAW_NONE;
 }
 
+/* Show what the follower stored since the last look: the queue reloads
+ * (its counts with it) and the status line says what came in. */
+static bool
+follow_check(struct app *app)
+{
+	struct follow_news n;
+	struct view *q = app->stack[0];
+
+	if (!follow_poll(app->follow, &n))
+		return false;
+	store_changed(app);
+	if (q->ops->refresh(q) < 0) {
+		app_error(app, "%s", err_msg());
+		return true;
+	}
+	app->dirty |= top(app) == q ? REDRAW_ALL : REDRAW_TITLE;
+	if (n.error[0])
+		app_error(app, "follow: %s", n.error);
+	else
+		app_status(app, "follow: %llu events, %llu new threats, %llu "
+			   "investigated%s", (unsigned long long)n.events,
+			   (unsigned long long)n.threats,
+			   (unsigned long long)n.investigated,
+			   n.rejected ? " (some records rejected)" : "");
+	return true;
+}
+
+void
+app_wait(struct app *app, unsigned ms)
+{
+	struct timespec step = { 0, 20 * 1000000L };
+
+	for (unsigned waited = 0; waited < ms; waited += 20) {
+		if (follow_check(app))
+			return;
+		nanosleep(&step, NULL);
+	}
+	if (!follow_check(app))
+		tick(app);
+}
+
 void
 app_draw(struct app *app)
 {
@@ -985,12 +1052,13 @@ run_terminal(struct app *app)
 
 		draw(app);
 		/* Deferred work waits for a frame on screen and for no key. */
-		key = screen_key(app->scr, app->idle_work ? 0 : APP_TICK_MS);
+		key = screen_key(app->scr, app->idle_work ? 0
+				 : app->follow ? APP_FOLLOW_TICK_MS : APP_TICK_MS);
 		if (key >= 0)
 			app_key(app, key);
 		else if (app->idle_work)
 			app->idle_work = run_idle(app);
-		else
+		else if (!follow_check(app))
 			tick(app);
 	}
 }
@@ -1077,6 +1145,12 @@ app_run(struct store *st, const struct app_opts *opts)
 		app_error(&app, "%s", theme_note);
 	if (keys_note[0])
 		app_error(&app, "%s", keys_note);
+	/* The follower writes through a connection of its own, so the queue
+	 * is on screen before the first thing it stores. */
+	if (opts->nfollow && (rc = follow_start(opts->db, opts->kb_dir,
+						opts->follow, opts->nfollow,
+						&app.follow)) < 0)
+		goto out;
 	app.dirty = REDRAW_ALL;
 	if (script)
 		rc = script_run(&app, script, opts->script);
@@ -1084,6 +1158,8 @@ app_run(struct store *st, const struct app_opts *opts)
 		run_terminal(&app);
 	state_save(&app);
 out:
+	/* Stopped first: it must not outlive the store or the terminal. */
+	follow_stop(app.follow);
 	screen_close(app.scr);
 	if (script)
 		fclose(script);

@@ -25,6 +25,9 @@ struct app_opts {
 				 * file, on a virtual screen */
 	const char *kb_dir;     /* knowledge base for re-investigating */
 	const char *open_threat; /* open this threat's investigation first */
+	const char *const *follow; /* --follow PATH|-: tailed in the
+				  * background into the store at db */
+	size_t nfollow;
 };
 
 struct app;
@@ -61,6 +64,14 @@ bool app_refuse_change(struct app *app, enum action a);
  * NULL with a status message when it cannot be loaded. */
 const struct kb_data *app_kb(struct app *app);
 
+/* The knowledge base's path (--kb, else the default; caller frees), and
+ * forgetting the loaded one after it changed (a decision was recorded). */
+char *app_kb_path(const struct app *app);
+void app_kb_changed(struct app *app);
+
+/* Open the : prompt with text already typed (the analyst finishes it). */
+unsigned app_prompt(struct app *app, const char *text);
+
 /* The queue's remembered filter and sort ("" and NULL when none), kept
  * across views and, unless read-only, across sessions. */
 const char *app_queue_filter(const struct app *app);
@@ -90,6 +101,9 @@ void app_draw(struct app *app);
 /* Draw what is pending and write the screen as text to path, one line
  * per row, trailing spaces trimmed. */
 int app_dump(struct app *app, const char *path);
+/* Wait up to ms for the follower (--follow) to store something, and show
+ * it; without a follower, wait ms and look for changes in the store. */
+void app_wait(struct app *app, unsigned ms);
 /* Resize the virtual screen of a scripted run. */
 int app_resize(struct app *app, int cols, int rows);
 

@@ -28,6 +28,10 @@ const struct cli_command cli_commands[] = {
 	  "open the threat queue in the terminal (the default)" },
 	{ "demo", cmd_demo, "[--theme NAME] [--keep]",
 	  "the console on bundled real data, in a throwaway store" },
+	{ "feedback", cmd_feedback, "THREAT --verdict V [--reason R] --note T",
+	  "record an analyst's decision as a knowledge-base commit" },
+	{ "kb", cmd_kb, "init [--from URL] | lint | log [PATH]",
+	  "make or check the knowledge-base repository" },
 	{ "formats", cmd_formats, "", "list the input formats verdict reads" },
 	{ NULL, NULL, NULL, NULL },
 };

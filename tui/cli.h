@@ -67,6 +67,8 @@ int cli_investigate_pending(struct cli_global *g, struct store *st,
 			    unsigned *done);
 int cmd_detect(struct cli_global *g, int argc, char **argv);    /* cmd_detect.c */
 int cmd_console(struct cli_global *g, int argc, char **argv);   /* cmd_console.c */
+int cmd_kb(struct cli_global *g, int argc, char **argv);        /* cmd_kb.c */
+int cmd_feedback(struct cli_global *g, int argc, char **argv);  /* cmd_kb.c */
 int cmd_demo(struct cli_global *g, int argc, char **argv);      /* cmd_console.c */
 /* Run the Sigma rules of --kb (or the default knowledge base) over the
  * events stored at or after ingested_since_ns (UTC ns), as `verdict

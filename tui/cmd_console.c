@@ -27,13 +27,15 @@
 struct console_args {
 	struct app_opts o;
 	bool keep;           /* demo: keep the throwaway store */
+	const char **follow; /* --follow paths, argc of them at most */
 };
 
 static void
 console_usage(FILE *out, const char *cmd)
 {
 	fprintf(out, "usage: verdict %s [--readonly] [--theme NAME] "
-		"[--threat ID] [--script FILE]%s\n\n", cmd,
+		"[--threat ID] [--follow PATH|-]...\n"
+		"       %*s [--script FILE]%s\n\n", cmd, (int)strlen(cmd) + 7, "",
 		strcmp(cmd, "demo") == 0 ? " [--keep]" : "");
 	if (strcmp(cmd, "demo") == 0)
 		fprintf(out, "Open the console on the bundled real data, ingested "
@@ -47,11 +49,27 @@ console_usage(FILE *out, const char *cmd)
 		"  --theme NAME    a theme from themes/ or $XDG_CONFIG_HOME/verdict/"
 		"themes/\n"
 		"  --threat ID     open this threat's investigation first\n"
+		"  --follow PATH   tail PATH (a file, a directory, or - for "
+		"stdin) in the\n"
+		"                  background: new records are ingested, "
+		"become threats and\n"
+		"                  are investigated as with verdict ingest; "
+		"repeatable\n"
 		"  --script FILE   read keys and commands from FILE on a virtual "
 		"screen\n"
 		"                  (key NAME, type TEXT, cmd :LINE, search TEXT,\n"
-		"                  resize COLSxROWS, dump FILE, stats FILE); for tests\n\n"
+		"                  resize COLSxROWS, dump FILE, stats FILE, wait MS);\n"
+		"                  for tests\n\n"
 		"Keys: ? in any view lists them; : opens the command line.\n");
+}
+
+static bool
+follows_stdin(const struct console_args *a)
+{
+	for (size_t i = 0; i < a->o.nfollow; i++)
+		if (strcmp(a->follow[i], "-") == 0)
+			return true;
+	return false;
 }
 
 /* Parse the options console and demo share; returns -1 to go on, else an
@@ -76,6 +94,14 @@ parse_args(struct cli_global *g, int argc, char **argv, struct console_args *a,
 			a->o.script = cli_value(argc, argv, &i, "--script");
 		} else if (cli_is(s, "--threat")) {
 			a->o.open_threat = cli_value(argc, argv, &i, "--threat");
+		} else if (cli_is(s, "--follow")) {
+			if (!a->follow &&
+			    !(a->follow = calloc((size_t)argc, sizeof(*a->follow)))) {
+				cli_error("out of memory");
+				return EXIT_FAILURE_;
+			}
+			a->follow[a->o.nfollow++] = cli_value(argc, argv, &i,
+							      "--follow");
 		} else if (demo && strcmp(s, "--keep") == 0) {
 			a->keep = true;
 		} else {
@@ -85,8 +111,16 @@ parse_args(struct cli_global *g, int argc, char **argv, struct console_args *a,
 		}
 	}
 	a->o.kb_dir = g->kb;
-	/* Before any work: the demo ingests first, the console opens a store. */
-	if (!a->o.script && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+	a->o.follow = a->follow;
+	if (a->o.nfollow && a->o.readonly) {
+		cli_error("%s: --follow writes to the store; --readonly forbids "
+			  "it", argv[0]);
+		return EXIT_USAGE;
+	}
+	/* Before any work: the demo ingests first, the console opens a store.
+	 * Following stdin, the keys come from the terminal itself. */
+	if (!a->o.script && (!(isatty(STDIN_FILENO) || follows_stdin(a)) ||
+			     !isatty(STDOUT_FILENO))) {
 		cli_error("%s: the console needs a terminal (or --script FILE)",
 			  argv[0]);
 		return EXIT_USAGE;
@@ -115,21 +149,24 @@ cmd_console(struct cli_global *g, int argc, char **argv)
 	int rc = parse_args(g, argc, argv, &a, false);
 
 	if (rc >= 0)
-		return rc;
+		goto out;
 	db = cli_db_path(g);
 	if (!db) {
 		cli_error("no store path: set --db or $HOME");
-		return EXIT_FAILURE_;
+		rc = EXIT_FAILURE_;
+		goto out;
 	}
 	if (store_open(db, a.o.readonly ? STORE_READONLY : 0, &st) < 0) {
 		cli_error("%s", err_msg());
-		free(db);
-		return EXIT_FAILURE_;
+		rc = EXIT_FAILURE_;
+		goto out;
 	}
 	a.o.db = db;
 	rc = run_console(st, &a);
+out:
 	store_close(st);
 	free(db);
+	free(a.follow);
 	return rc;
 }
 
@@ -353,13 +390,16 @@ cmd_demo(struct cli_global *g, int argc, char **argv)
 	const char *base = getenv("TMPDIR");
 	int rc = parse_args(g, argc, argv, &a, true);
 
-	if (rc >= 0)
+	if (rc >= 0) {
+		free(a.follow);
 		return rc;
+	}
 	snprintf(tmp, sizeof(tmp), "%s/verdict-demo.XXXXXX",
 		 base && *base ? base : "/tmp");
 	if (!mkdtemp(tmp)) {
 		cli_error("cannot make a temporary folder in %s",
 			  base && *base ? base : "/tmp");
+		free(a.follow);
 		return EXIT_FAILURE_;
 	}
 	if (demo_prepare(tmp, &st, &db, &kb_dir, g->quiet) < 0) {
@@ -378,5 +418,6 @@ out:
 		nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(db);
 	free(kb_dir);
+	free(a.follow);
 	return rc;
 }

@@ -96,6 +96,28 @@ run_threat(struct app *app, const char *arg)
 	return REDRAW_ALL;
 }
 
+/* :feedback THREAT VERDICT NOTE (O in an investigation types the first). */
+static unsigned
+run_feedback(struct app *app, const char *arg)
+{
+	char id[128], verdict[32];
+	int used = 0;
+
+	if (app_readonly(app)) {
+		app_error(app, "read-only: feedback is refused");
+		return REDRAW_STATUS;
+	}
+	if (sscanf(arg, "%127s %31s %n", id, verdict, &used) < 2 || !used ||
+	    !arg[used]) {
+		app_error(app, "feedback: give THREAT VERDICT NOTE (verdict: "
+			  "malicious, suspicious, benign or inconclusive)");
+		return REDRAW_STATUS;
+	}
+	/* The outcome is on the status line; r shows the threat decided. */
+	view_feedback(app, id, verdict, arg + used);
+	return REDRAW_ALL;
+}
+
 static char **
 complete_themes(struct app *app)
 {
@@ -129,6 +151,8 @@ const struct command command_table[] = {
 	  "looks in one column)", run_filter, NULL },
 	{ "event", "ID", "show the raw record of a stored event", run_event, NULL },
 	{ "threat", "ID", "open a threat's investigation", run_threat, NULL },
+	{ "feedback", "THREAT VERDICT NOTE", "record a decision on a threat "
+	  "in the knowledge base (O types the threat)", run_feedback, NULL },
 	{ "help", "", "the keys of this view and these commands", run_help, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

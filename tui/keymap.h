@@ -61,7 +61,9 @@ enum keymap_scope {
 	X(SET_INVESTIGATING, "set-investigating", true, "mark the threat as being investigated") \
 	X(SET_DECIDED, "set-decided", true, "mark the threat as decided") \
 	X(SET_NEW, "set-new", true, "mark the threat as new again") \
-	X(INVESTIGATE, "investigate", true, "run the investigation again")
+	X(INVESTIGATE, "investigate", true, "run the investigation again") \
+	X(AGREE, "agree", true, "agree with the verdict: a decision in the knowledge base") \
+	X(OVERRIDE, "override", true, "override the verdict: :feedback THREAT VERDICT NOTE")
 
 enum action {
 #define KEYMAP_ACTION_ENUM(id, name, changes, help) ACTION_##id,

@@ -70,9 +70,18 @@ screen_open(bool virtual, int cols, int rows, char *note, size_t notesz,
 		rc = s->out && s->in
 			? open_term(s, "xterm-256color", note, notesz)
 			: err_set(ERR_IO, "cannot open /dev/null");
-	} else if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+	} else if (!isatty(STDOUT_FILENO)) {
 		rc = err_set(ERR_USAGE, "the console needs a terminal (or "
 			     "--script FILE)");
+	} else if (!isatty(STDIN_FILENO)) {
+		/* stdin is a stream being followed (--follow -): the keys
+		 * come from the terminal itself, as with less */
+		s->in = fopen("/dev/tty", "r");
+		s->out = stdout;
+		rc = s->in ? open_term(s, getenv("TERM"), note, notesz)
+			   : err_set(ERR_USAGE, "the console needs a terminal "
+				     "(or --script FILE)");
+		s->out = NULL;     /* not ours to close; s->in is */
 	} else {
 		s->out = stdout;
 		s->in = stdin;

@@ -145,6 +145,19 @@ do_dump(struct app *app, char *path)
 	return app_dump(app, path);
 }
 
+/* Wait for the follower's next round (or ms milliseconds). */
+static int
+do_wait(struct app *app, char *arg)
+{
+	char *end;
+	unsigned long ms = strtoul(arg, &end, 10);
+
+	if (end == arg || *end || ms > 600000)
+		return err_set(ERR_PARSE, "wait: give milliseconds, at most 600000");
+	app_wait(app, (unsigned)ms);
+	return 0;
+}
+
 static const struct {
 	const char *word;
 	int (*fn)(struct app *app, char *arg);
@@ -156,6 +169,7 @@ static const struct {
 	{ "resize", do_resize },
 	{ "dump", do_dump },
 	{ "stats", do_stats },
+	{ "wait", do_wait },
 };
 
 int
@@ -187,7 +201,8 @@ script_run(struct app *app, FILE *f, const char *name)
 				break;
 		if (i == nwords) {
 			rc = err_set(ERR_PARSE, "%s:%u: unknown script word \"%.*s\" "
-				     "(key, type, cmd, search, resize, dump, stats)",
+				     "(key, type, cmd, search, resize, dump, stats, "
+				     "wait)",
 				     name, lineno, (int)n, p);
 		} else if ((rc = script_words[i].fn(app, arg)) < 0) {
 			snprintf(why, sizeof(why), "%s", err_msg());

@@ -84,6 +84,12 @@ void view_queue_apply(struct view *v);
  * the outcome goes to the status line. Returns 0 or a negative code. */
 int view_investigate_threat(struct app *app, const char *id);
 
+/* Record the analyst's decision on threat id (kb/feedback.h) in the
+ * console's knowledge base and mark the threat decided; the outcome goes
+ * to the status line. Returns 0 or a negative code. */
+int view_feedback(struct app *app, const char *id, const char *verdict,
+		  const char *note);
+
 /* Style of a severity word, and of a verdict word. */
 enum style view_severity_style(const char *severity);
 enum style view_verdict_style(const char *verdict);

@@ -17,6 +17,7 @@
 #include "core/store.h"
 #include "core/threat.h"
 #include "core/timeutil.h"
+#include "kb/feedback.h"
 #include "tui/app.h"
 #include "tui/view.h"
 
@@ -805,6 +806,63 @@ act_investigate(struct view *v)
 	return REDRAW_ALL;
 }
 
+int
+view_feedback(struct app *app, const char *id, const char *verdict,
+	      const char *note)
+{
+	char commit[KB_COMMIT_HEXSZ], *kb = app_kb_path(app), *file = NULL;
+	bool agree = false;
+	int rc;
+
+	if (!kb)
+		return err_set(ERR_NOMEM, "out of memory");
+	rc = kb_feedback_threat(app_store(app), kb, id, verdict, NULL, note,
+				commit, &file, &agree);
+	free(kb);
+	free(file);
+	if (rc < 0) {
+		app_error(app, "feedback: %s", err_msg());
+		return rc;
+	}
+	/* The next investigation reads the commit just made. */
+	app_kb_changed(app);
+	if (store_threat_set_status(app_store(app), id, "decided") < 0) {
+		app_error(app, "saved %.12s, but the threat's status: %s",
+			  commit, err_msg());
+		return 0;
+	}
+	app_status(app, "saved %.12s: %s %s (%s)", commit, id, verdict,
+		   agree ? "agree" : "override");
+	return 0;
+}
+
+/* A: the report's verdict is the analyst's too. */
+static unsigned
+act_agree(struct view *v)
+{
+	struct inv *iv = v->priv;
+	const char *verdict = iv->report ? jstr(iv->report, "verdict") : NULL;
+
+	if (!verdict) {
+		app_error(v->app, "no report to agree with; investigate first (X)");
+		return REDRAW_STATUS;
+	}
+	if (view_feedback(v->app, iv->id, verdict, "agreed in the console") == 0)
+		inv_refresh(v);
+	return REDRAW_ALL;
+}
+
+/* O: the analyst names the verdict and says why at the : prompt. */
+static unsigned
+act_override(struct view *v)
+{
+	struct inv *iv = v->priv;
+	char text[256];
+
+	snprintf(text, sizeof(text), "feedback %s ", iv->id);
+	return app_prompt(v->app, text);
+}
+
 static unsigned
 act_reload(struct view *v)
 {
@@ -826,6 +884,8 @@ static const struct {
 	{ ACTION_SET_DECIDED, act_decided },
 	{ ACTION_SET_NEW, act_new },
 	{ ACTION_INVESTIGATE, act_investigate },
+	{ ACTION_AGREE, act_agree },
+	{ ACTION_OVERRIDE, act_override },
 	{ ACTION_RELOAD, act_reload },
 };
 

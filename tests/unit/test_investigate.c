@@ -373,6 +373,18 @@ test_choose_and_edges(struct store *st, const struct kb_data *kb,
 		report_free(r);
 	}
 
+	/* Not real needs no playbook: the sample is benign all the same. */
+	r = run(st, &empty, GD_SAMPLE_THREAT);
+	if (r) {
+		CHECK(r->playbook == NULL);
+		CHECK(!r->real);
+		CHECK_STR(r->verdict, "benign");
+		CHECK_INT(r->confidence, 90);
+		CHECK(contains(r->summary, "Not real: the triggering event is a "
+			       "guardduty sample finding"));
+		report_free(r);
+	}
+
 	/* A playbook built by hand (no parsed forms) still runs, and a
 	 * requires without a gap text gets the default one. */
 	rule.when = (char *)"rows > 0";
