@@ -3,7 +3,7 @@
  * carries them from the parsing thread to the thread that writes the store.
  *
  * A batch owns everything its entries point to in an arena of large blocks,
- * so handing 2,000 events over costs a few block reuses instead of 40,000
+ * so handing 500 events over costs a few block reuses instead of 10,000
  * mallocs freed on another thread; emptied batches come back through a free
  * list and keep their blocks. */
 #include "config.h"
@@ -15,10 +15,11 @@
 #include "core/error.h"
 #include "core/ingestq.h"
 
-/* A batch is handed on at whichever limit it reaches first. */
-#define BATCH_OPS 2048
-#define BATCH_BYTES (4u << 20)
-#define BLOCK_SIZE (1u << 20)
+/* A batch is handed on at whichever limit it reaches first: small enough
+ * that what one thread wrote is still in cache when the other reads it. */
+#define BATCH_OPS 512
+#define BATCH_BYTES (1u << 20)
+#define BLOCK_SIZE (256u << 10)
 /* Standard blocks a recycled batch keeps; larger ones are freed. */
 #define KEEP_BLOCKS (BATCH_BYTES / BLOCK_SIZE + 1)
 

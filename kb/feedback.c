@@ -229,13 +229,13 @@ clear_stale(const char *gitdir, const char *name)
 
 /* Verdict's writers take turns on this lock; the kernel drops it when a
  * writer dies, however it dies. */
-static int
-writer_lock(git_repository *repo, int *fd)
+int
+kb_writer_lock(const char *gitdir, int *fd)
 {
 	struct buf p;
 
 	buf_init(&p);
-	buf_printf(&p, "%sverdict-feedback.lock", git_repository_path(repo));
+	buf_printf(&p, "%sverdict-feedback.lock", gitdir);
 	if (!p.data)
 		return err_set(ERR_NOMEM, "out of memory");
 	*fd = open(p.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -404,7 +404,7 @@ kb_feedback_record(const char *repo_path, const struct kb_decision *d,
 		goto out;
 	}
 	if ((rc = branch_of(repo, &refname)) < 0 ||
-	    (rc = writer_lock(repo, &lock)) < 0)
+	    (rc = kb_writer_lock(git_repository_path(repo), &lock)) < 0)
 		goto out;
 	for (tries = 0; tries < CAS_TRIES; tries++) {
 		git_oid tip;

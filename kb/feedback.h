@@ -34,6 +34,11 @@ bool kb_verdict_valid(const char *v);
  * user.email as the repository at repo_path sees them. Caller frees. */
 int kb_analyst(const char *repo_path, char **name, char **email);
 
+/* Take the lock verdict's writers of the repository whose git folder is
+ * gitdir (ending in '/') take turns on; the kernel drops it when the
+ * process dies. Release with close(*fd). */
+int kb_writer_lock(const char *gitdir, int *fd);
+
 /* Record d: a new file under feedback/ and a commit by the analyst on the
  * branch HEAD names, written with fsync on and the branch moved by
  * compare-and-swap (retried when another writer got there first). When it

@@ -616,7 +616,6 @@ kb_default_dir(void)
 {
 	const char *env = getenv("VERDICT_KB");
 	struct stat sb;
-
 	char *repo;
 
 	if (env && *env)
@@ -629,5 +628,11 @@ kb_default_dir(void)
 	}
 	if (stat(VERDICT_DATADIR "/kb/default", &sb) == 0 && S_ISDIR(sb.st_mode))
 		return strdup(VERDICT_DATADIR "/kb/default");
+#ifdef VERDICT_SRCDIR
+	/* run from the build tree, not installed: the source tree's copy */
+	if (stat("./kb/default", &sb) != 0 &&
+	    stat(VERDICT_SRCDIR "/kb/default", &sb) == 0 && S_ISDIR(sb.st_mode))
+		return strdup(VERDICT_SRCDIR "/kb/default");
+#endif
 	return strdup("./kb/default");
 }

@@ -16,6 +16,7 @@
 #include "kb/feedback.h"
 #include "kb/kb.h"
 #include "kb/repo.h"
+#include "kb/sync.h"
 #include "tui/cli.h"
 #include "tui/paths.h"
 #include "tui/table.h"
@@ -26,13 +27,16 @@ kb_usage(FILE *out)
 	fprintf(out,
 		"usage: verdict [--kb PATH] kb init [--from URL]\n"
 		"       verdict [--kb PATH] kb lint\n"
-		"       verdict [--kb PATH] kb log [-n N] [PATH]\n\n"
+		"       verdict [--kb PATH] kb log [-n N] [PATH]\n"
+		"       verdict [--kb PATH] kb sync [--remote NAME]\n\n"
 		"init makes the knowledge-base repository (--kb PATH, else\n"
 		"$XDG_DATA_HOME/verdict/kb) from the bundled default with a first\n"
 		"commit, or clones a team's remote with --from URL. lint checks\n"
 		"every document and names file, line and field for each problem\n"
 		"(exit 1 when there is any). log lists the commits, newest first\n"
-		"(those that changed PATH when given): id, time, author, subject.\n");
+		"(those that changed PATH when given): id, time, author, subject.\n"
+		"sync fetches the remote (origin), merges it and pushes; a file\n"
+		"changed on both sides stops it with nothing changed (exit 1).\n");
 }
 
 /* One knowledge-base problem per line on stdout, escaped. */
@@ -149,10 +153,47 @@ kb_log(struct cli_global *g, const char *path, const char *count)
 	return rc;
 }
 
+static int
+kb_sync_cmd(struct cli_global *g, const char *remote)
+{
+	char *dir = g->kb ? strdup(g->kb) : kb_default_dir();
+	struct kb_sync_result r;
+	int rc = EXIT_OK, src;
+
+	if (!dir || !kb_repo_is(dir)) {
+		cli_error("kb sync: %s is not a knowledge-base repository (make "
+			  "one with `verdict kb init --from URL`)", dir ? dir : "?");
+		free(dir);
+		return EXIT_FAILURE_;
+	}
+	src = kb_sync(dir, remote, &r);
+	if (src == ERR_PARSE && r.nconflicts) {
+		for (size_t i = 0; i < r.nconflicts; i++)
+			printf("conflict: %s\n", r.conflicts[i]);
+		cli_error("kb sync: %s; resolve it with git in %s (git merge "
+			  "%s/<branch>), then sync again", err_msg(), dir,
+			  remote ? remote : "origin");
+		rc = EXIT_PARTIAL;
+	} else if (src < 0) {
+		cli_error("kb sync: %s", err_msg());
+		rc = EXIT_FAILURE_;
+	} else if (!g->quiet) {
+		printf("kb: %s, %s, %s\n",
+		       r.fetched_new ? "fetched new commits" : "nothing new to fetch",
+		       r.merged == 1 ? "merged" : r.merged == 2
+		       ? "fast-forwarded" : "nothing to merge",
+		       r.pushed ? "pushed" : "not pushed");
+	}
+	kb_sync_result_dispose(&r);
+	free(dir);
+	return rc;
+}
+
 int
 cmd_kb(struct cli_global *g, int argc, char **argv)
 {
-	const char *sub = NULL, *from = NULL, *arg = NULL, *count = NULL;
+	const char *sub = NULL, *from = NULL, *arg = NULL, *count = NULL,
+		   *remote = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -164,6 +205,8 @@ cmd_kb(struct cli_global *g, int argc, char **argv)
 			continue;
 		} else if (cli_is(a, "--from")) {
 			from = cli_value(argc, argv, &i, "--from");
+		} else if (cli_is(a, "--remote")) {
+			remote = cli_value(argc, argv, &i, "--remote");
 		} else if (strcmp(a, "-n") == 0) {
 			count = cli_value(argc, argv, &i, "-n");
 		} else if (a[0] == '-' && a[1] != '\0') {
@@ -179,12 +222,14 @@ cmd_kb(struct cli_global *g, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (sub && strcmp(sub, "init") == 0 && !count)
+	if (sub && strcmp(sub, "init") == 0 && !count && !remote)
 		return kb_init(g, from);
-	if (sub && strcmp(sub, "lint") == 0 && !from && !count)
+	if (sub && strcmp(sub, "lint") == 0 && !from && !count && !remote)
 		return kb_lint(g);
-	if (sub && strcmp(sub, "log") == 0 && !from)
+	if (sub && strcmp(sub, "log") == 0 && !from && !remote)
 		return kb_log(g, arg, count);
+	if (sub && strcmp(sub, "sync") == 0 && !from && !count)
+		return kb_sync_cmd(g, remote);
 	cli_error(sub ? "kb: unknown subcommand or option for \"%s\"" :
 		  "kb: give a subcommand", sub ? sub : "");
 	kb_usage(stderr);

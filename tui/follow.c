@@ -3,7 +3,8 @@
  * files, directories and stdin; each round hands the complete records that
  * appeared to the ordinary ingest path on its own store connection, then
  * builds threats, runs the Sigma rules and investigates, as `verdict
- * ingest` does, and leaves news for the main loop, which alone draws.
+ * ingest` does, and leaves news for the main loop, which alone draws:
+ * nothing here writes to the terminal, failures become news too.
  *
  * Only whole records go to ingest: JSON input is cut after the last
  * complete top-level value, text after the last newline, so a half-written
@@ -29,11 +30,13 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/ingest.h"
+#include "core/investigate.h"
 #include "core/jsonscan.h"
+#include "core/sigma.h"
 #include "core/store.h"
 #include "core/threat.h"
 #include "core/timeutil.h"
-#include "tui/cli.h"
+#include "kb/kb.h"
 #include "tui/follow.h"
 
 #define FOLLOW_TICK_MS 250
@@ -67,7 +70,8 @@ struct follow {
 
 	/* Only the thread touches the rest once it runs. */
 	struct store *st;
-	char *kb_dir;
+	char *kb_dir;               /* --kb, $VERDICT_KB or the default */
+	bool kb_named;              /* --kb or $VERDICT_KB: it must load */
 	char **roots;
 	size_t nroots;
 	struct tailed *files;
@@ -353,12 +357,117 @@ publish(struct follow *f, const struct round *r, uint64_t events,
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* Run the knowledge base's Sigma rules over the events stored since
+ * `since`, as cli_detect_ingested does, with no message on the terminal.
+ * A knowledge base without rules detects nothing. */
+static int
+round_detect(struct follow *f, int64_t since, uint64_t *raised)
+{
+	struct sigma_run_opts o = { .has_ingested_since = true,
+				    .ingested_since_ns = since };
+	struct sigma_run_stats s = { 0 };
+	struct sigma_ruleset *rs = NULL;
+	struct buf path;
+	struct stat sb;
+	int rc = 0;
+
+	*raised = 0;
+	buf_init(&path);
+	if (!f->kb_dir || buf_printf(&path, "%s/rules/sigma", f->kb_dir) < 0) {
+		rc = f->kb_dir ? err_set(ERR_NOMEM, "out of memory") : 0;
+		goto out;
+	}
+	if (stat(path.data, &sb) < 0)
+		goto out;
+	if ((rc = sigma_ruleset_new(&rs)) < 0 ||
+	    (rc = sigma_ruleset_load(rs, path.data)) < 0 ||
+	    (rc = sigma_run(f->st, rs, &o, &s)) < 0)
+		goto out;
+	*raised = s.threats_new;
+out:
+	sigma_run_stats_dispose(&s);
+	sigma_ruleset_free(rs);
+	buf_dispose(&path);
+	return rc;
+}
+
+struct pending {
+	char **ids;
+	size_t n;
+};
+
+static int
+on_pending(void *ctx, const struct threat *t)
+{
+	struct pending *l = ctx;
+	char **grown;
+
+	if (t->verdict)
+		return 0;
+	if (!(grown = realloc(l->ids, (l->n + 1) * sizeof(*grown))))
+		return err_set(ERR_NOMEM, "out of memory");
+	l->ids = grown;
+	if (!(l->ids[l->n] = strdup(t->id)))
+		return err_set(ERR_NOMEM, "out of memory");
+	l->n++;
+	return 0;
+}
+
+static void
+on_kb_diag(void *ctx, const char *msg)
+{
+	/* the knowledge base's own warnings are the console's to show
+	 * (app_kb); the follower only needs it to load */
+	(void)ctx;
+	(void)msg;
+}
+
+/* Investigate every threat without a verdict, as cli_investigate_pending
+ * does, with no message on the terminal: the first failure is returned
+ * and the others go on. */
+static int
+round_investigate(struct follow *f, unsigned *done)
+{
+	struct threat_filter tf = { 0 };
+	struct pending l = { 0 };
+	struct kb_data *kb = NULL;
+	unsigned kb_errors = 0;
+	struct stat sb;
+	int rc, first = 0;
+
+	*done = 0;
+	if ((rc = store_threat_list(f->st, &tf, on_pending, &l)) < 0)
+		goto out;
+	rc = 0;
+	/* the built-in default may be absent (a build tree): no investigation */
+	if (!l.n || !f->kb_dir || (!f->kb_named && stat(f->kb_dir, &sb) < 0))
+		goto out;
+	if ((rc = kb_load_dir(f->kb_dir, on_kb_diag, NULL, &kb, &kb_errors)) < 0)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		struct report *r = NULL;
+		int irc = investigate_threat(f->st, kb, l.ids[i], &r);
+
+		report_free(r);
+		if (irc < 0 && !first)
+			first = err_set(irc, "%s: %s", l.ids[i], err_msg());
+		else if (irc == 0)
+			(*done)++;
+	}
+	rc = first;
+out:
+	kb_data_free(kb);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.ids[i]);
+	free(l.ids);
+	return rc;
+}
+
 /* Finish the round's ingest; new events make threats, detections and
  * investigations, in the order `verdict ingest` runs them. */
 static void
 round_finish(struct follow *f, struct round *r)
 {
-	struct cli_global g = { .kb = f->kb_dir, .quiet = true };
 	const struct ingest_stats *s;
 	uint64_t events = 0, added = 0, built = 0, detected = 0;
 	unsigned investigated = 0;
@@ -374,9 +483,9 @@ round_finish(struct follow *f, struct round *r)
 	}
 	if (added && threat_build(f->st, &built) < 0)
 		round_fail(r, "building threats");
-	else if (added && cli_detect_ingested(&g, f->st, r->started, &detected) < 0)
+	else if (added && round_detect(f, r->started, &detected) < 0)
 		round_fail(r, "running Sigma rules");
-	else if (added && cli_investigate_pending(&g, f->st, &investigated) < 0)
+	else if (added && round_investigate(f, &investigated) < 0)
 		round_fail(r, "investigating");
 	if (added || s->errors || r->error[0])
 		publish(f, r, events, s->errors, built + detected, investigated);
@@ -593,7 +702,7 @@ follow_start(const char *db, const char *kb_dir, const char *const *paths,
 	forget(&f->in);
 	if (!(f->in.path = strdup("-")) ||
 	    !(f->roots = calloc(npaths ? npaths : 1, sizeof(*f->roots))) ||
-	    (kb_dir && !(f->kb_dir = strdup(kb_dir)))) {
+	    !(f->kb_dir = kb_dir ? strdup(kb_dir) : kb_default_dir())) {
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -606,6 +715,7 @@ follow_start(const char *db, const char *kb_dir, const char *const *paths,
 		if (strcmp(paths[i], "-") == 0)
 			f->follow_stdin = f->stdin_open = true;
 	}
+	f->kb_named = kb_dir || (getenv("VERDICT_KB") && *getenv("VERDICT_KB"));
 	snprintf(f->tmp, sizeof(f->tmp), "%s/verdict-follow.XXXXXX",
 		 base && *base ? base : "/tmp");
 	if (!mkdtemp(f->tmp)) {

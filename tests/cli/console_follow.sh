@@ -3,7 +3,8 @@
 # console_follow.sh: `verdict console --follow PATH|-`. In scripted mode: a
 # Falco alert appended to a followed empty file becomes an investigated
 # threat on the queue (`wait MS` waits for the follower), a truncated file
-# is read again from its start, stdin is followed as a stream, and
+# is read again from its start, a flow log's header line serves the lines
+# appended after it, stdin is followed as a stream, and
 # --readonly refuses --follow. In a real terminal (tmux), for a file and
 # for a pipe on stdin: the row and the title count appear while keys still
 # answer, and q stops the follower cleanly. The tmux part is skipped when
@@ -97,6 +98,34 @@ assert_contains "truncate: the new first line is read" \
 	"K8s Serviceaccount Created" "$T/trunc.second"
 assert_contains "truncate: the title counts both" \
 	" verdict │ queue │ 3 threats" "$T/trunc.second"
+
+# ---- scripted: a flow log's header serves the lines appended later -------
+VPC=$DATA/vpc-flow-logs-aws-docs-examples/default-format-v2.log
+mkdir "$T/flow"
+{
+	echo "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+	sed -n 1,2p "$VPC"
+} >"$T/flow/v.log"
+cat >"$T/flow.keys" <<EOF
+wait 15000
+dump $T/flow.first
+wait 15000
+dump $T/flow.second
+EOF
+"$VERDICT" --db "$DB" --kb "$KB_TEST" console --follow "$T/flow/v.log" \
+	--script "$T/flow.keys" >"$T/flow.out" 2>"$T/flow.err" &
+pid=$!
+until_file "$T/flow.first" || flunk "flow log: the first round is dumped"
+sed -n 3,5p "$VPC" >>"$T/flow/v.log"
+status=0
+wait $pid || status=$?
+sane "$status" "$T/flow.err" "console --follow (flow log)"
+assert_contains "flow log: the first two records" "follow: 2 events" \
+	"$T/flow.first"
+assert_contains "flow log: three appended records read with the header" \
+	"follow: 3 events, 0 new threats" "$T/flow.second"
+assert_eq "flow log: all five stored" 5 \
+	"$(sql1 "SELECT count(*) FROM events WHERE source = 'vpcflow'")"
 
 # ---- scripted: stdin as a stream ------------------------------------------
 cat >"$T/stdin.keys" <<EOF

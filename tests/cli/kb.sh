@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # kb.sh: the knowledge base in git. `kb init` seeds a repository with one
 # commit and reports read its tip; `kb lint` names file, line and field of a
-# broken playbook; `feedback` makes one file and one commit by the analyst
+# broken playbook; `kb log [PATH]` lists the commits (that changed PATH);
+# `feedback` makes one file and one commit by the analyst
 # and decides the threat; a benign decision on one Falco shell threat moves
 # a later investigation of another (same detection, same actor) from
 # suspicious to inconclusive and cites the commit; the console's A and O
@@ -13,7 +14,7 @@
 
 command -v git >/dev/null 2>&1 || { echo "SKIP: kb: no git"; exit 77; }
 # libgit2 1.5's clone leaks a PCRE2 match block; not ours to fix.
-LSAN_OPTIONS="suppressions=$top_srcdir/tests/cli/lsan-libgit2.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/cli/lsan-libgit2.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
 
 KB=$T/kb
@@ -61,6 +62,20 @@ vrun --kb "$T/broken" kb lint
 assert_rc "kb lint: a broken playbook fails" 1
 assert_contains "kb lint names file, line and field" \
 	'playbooks/broken.yaml:4: field `colour`: unknown key in playbook' "$T/out"
+
+# ---- log ----------------------------------------------------------------
+vrun --kb "$T/broken" kb log
+assert_rc "kb log" 0
+assert_eq "kb log: newest first, one line per commit" "2" \
+	"$(wc -l <"$T/out" | tr -d ' ')"
+assert_match "kb log: id, time, author, subject" \
+	'^[0-9a-f]{12} [0-9T:-]+Z P <p@example.com> a broken playbook$' "$T/out"
+vrun --kb "$T/broken" kb log playbooks/broken.yaml
+assert_eq "kb log PATH: only the commits that changed it" \
+	"$(git -C "$T/broken" rev-parse --short=12 HEAD)" "$(cut -c1-12 "$T/out")"
+vrun --kb "$T/broken" kb log -n 1 playbooks/generic.yaml
+assert_eq "kb log -n 1 PATH: the seed commit" "${SEED%"${SEED#????????????}"}" \
+	"$(cut -c1-12 "$T/out")"
 
 # ---- feedback -----------------------------------------------------------
 ingest --no-investigate "$FALCO"
