@@ -252,10 +252,9 @@ kb_writer_lock(const char *gitdir, int *fd)
 	return 0;
 }
 
-/* The tree of parent (NULL: none) with file added under feedback/. */
-static int
-tree_with(git_repository *repo, git_commit *parent, const char *name,
-	  const git_oid *blob, git_tree **out)
+int
+kb_tree_with(git_repository *repo, git_commit *parent, const char *dir,
+	     const char *name, const git_oid *blob, git_tree **out)
 {
 	git_tree *root = NULL, *fb = NULL;
 	git_tree_entry *e = NULL;
@@ -265,23 +264,23 @@ tree_with(git_repository *repo, git_commit *parent, const char *name,
 
 	if (parent && git_commit_tree(&root, parent) < 0)
 		return kb_repo_err("the tip's tree");
-	if (root && git_tree_entry_bypath(&e, root, "feedback") == 0 &&
+	if (root && git_tree_entry_bypath(&e, root, dir) == 0 &&
 	    git_tree_entry_type(e) == GIT_OBJECT_TREE &&
 	    git_tree_lookup(&fb, repo, git_tree_entry_id(e)) < 0) {
-		rc = kb_repo_err("feedback/");
+		rc = kb_repo_err(dir);
 		goto out;
 	}
 	git_error_clear();
 	if (git_treebuilder_new(&tb, repo, fb) < 0 ||
 	    git_treebuilder_insert(NULL, tb, name, blob, GIT_FILEMODE_BLOB) < 0 ||
 	    git_treebuilder_write(&fb_id, tb) < 0) {
-		rc = kb_repo_err("feedback/");
+		rc = kb_repo_err(dir);
 		goto out;
 	}
 	git_treebuilder_free(tb);
 	tb = NULL;
 	if (git_treebuilder_new(&tb, repo, root) < 0 ||
-	    git_treebuilder_insert(NULL, tb, "feedback", &fb_id,
+	    git_treebuilder_insert(NULL, tb, dir, &fb_id,
 				   GIT_FILEMODE_TREE) < 0 ||
 	    git_treebuilder_write(&root_id, tb) < 0 ||
 	    git_tree_lookup(out, repo, &root_id) < 0)
@@ -357,6 +356,9 @@ kb_feedback_record(const char *repo_path, const struct kb_decision *d,
 	buf_init(&fname);
 	if (file)
 		*file = NULL;
+	if (!d->threat_id || !d->detection || !d->name || !d->email)
+		return err_set(ERR_USAGE, "a decision needs a threat, its "
+			       "detection and the analyst");
 	if (!kb_verdict_valid(d->verdict))
 		return err_set(ERR_USAGE, "verdict \"%s\": expected malicious, "
 			       "suspicious, benign or inconclusive",
@@ -421,7 +423,8 @@ kb_feedback_record(const char *repo_path, const struct kb_decision *d,
 			break;
 		}
 		parents[0] = parent;
-		if ((rc = tree_with(repo, parent, name, &blob, &tree)) < 0 ||
+		if ((rc = kb_tree_with(repo, parent, "feedback", name, &blob,
+				       &tree)) < 0 ||
 		    git_commit_create(&cid, repo, NULL, sig, sig, NULL, msg,
 				      tree, born ? 1 : 0, parents) < 0) {
 			rc = rc < 0 ? rc : kb_repo_err("commit");

@@ -354,6 +354,14 @@ int
 kb_repo_load(const char *path, kb_diag_fn diag, void *ctx,
 	     struct kb_data **out, unsigned *errors)
 {
+	return kb_repo_load_rev(path, NULL, diag, ctx, out, errors);
+}
+
+int
+kb_repo_load_rev(const char *path, const char *rev, kb_diag_fn diag,
+		 void *ctx, struct kb_data **out, unsigned *errors)
+{
+	struct buf spec;
 	git_repository *repo = NULL;
 	git_object *tip = NULL;
 	git_tree *tree = NULL;
@@ -368,11 +376,16 @@ kb_repo_load(const char *path, kb_diag_fn diag, void *ctx,
 		*errors = 0;
 	if ((rc = open_repo(path, &repo)) < 0)
 		return rc;
-	if (git_revparse_single(&tip, repo, "HEAD^{commit}") < 0 ||
+	buf_init(&spec);
+	buf_printf(&spec, "%s^{commit}", rev ? rev : "HEAD");
+	if (!spec.data || git_revparse_single(&tip, repo, spec.data) < 0 ||
 	    git_commit_tree(&tree, (git_commit *)tip) < 0) {
-		rc = kb_repo_err(path);
+		rc = spec.data ? kb_repo_err(rev ? rev : path)
+			       : err_set(ERR_NOMEM, "out of memory");
+		buf_dispose(&spec);
 		goto out;
 	}
+	buf_dispose(&spec);
 	git_oid_tostr(hex, sizeof(hex), git_object_id(tip));
 	w.repo = repo;
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, on_entry, &w) < 0) {

@@ -49,6 +49,20 @@ typedef int (*kb_log_fn)(void *ctx, const struct kb_log_entry *e);
 int kb_repo_log(const char *path, const char *sub, size_t limit,
 		kb_log_fn cb, void *ctx);
 
+/* The same at rev (a branch, a commit id) instead of the tip. */
+int kb_repo_load_rev(const char *path, const char *rev, kb_diag_fn diag,
+		     void *ctx, struct kb_data **out, unsigned *errors);
+
+/* For the writers (kb/feedback.c, kb/propose.c): the tree of parent (NULL:
+ * none) with the blob added as dir/name (dir one level deep). */
+struct git_repository;
+struct git_commit;
+struct git_tree;
+struct git_oid;
+int kb_tree_with(struct git_repository *repo, struct git_commit *parent,
+		 const char *dir, const char *name, const struct git_oid *blob,
+		 struct git_tree **out);
+
 /* Set the error message from libgit2's last error (what: the operation)
  * and return ERR_IO. */
 int kb_repo_err(const char *what);

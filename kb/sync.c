@@ -325,3 +325,55 @@ out:
 	git_repository_free(repo);
 	return rc;
 }
+
+int
+kb_merge_branch(const char *path, const char *branch,
+		struct kb_sync_result *r)
+{
+	git_repository *repo = NULL;
+	git_reference *head = NULL;
+	git_oid ours, theirs;
+	int lock = -1, rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = kb_repo_setup()) < 0)
+		return rc;
+	if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				    NULL) < 0)
+		return kb_repo_err(path);
+	if (git_reference_lookup(&head, repo, "HEAD") < 0 ||
+	    git_reference_type(head) != GIT_REFERENCE_SYMBOLIC) {
+		rc = head ? err_set(ERR_USAGE, "the knowledge base is on a "
+				    "detached HEAD; check out its branch first")
+			  : kb_repo_err("HEAD");
+		goto out;
+	}
+	if (git_reference_name_to_id(&theirs, repo, branch) < 0) {
+		rc = err_set(ERR_NOTFOUND, "no branch %s", branch);
+		goto out;
+	}
+	if ((rc = kb_writer_lock(git_repository_path(repo), &lock)) < 0)
+		goto out;
+	if (git_reference_name_to_id(&ours, repo,
+				     git_reference_symbolic_target(head)) < 0) {
+		rc = kb_repo_err("HEAD");
+		goto out;
+	}
+	if (git_oid_equal(&ours, &theirs) ||
+	    git_graph_descendant_of(repo, &ours, &theirs))
+		goto out;  /* merged already */
+	if (git_graph_descendant_of(repo, &theirs, &ours)) {
+		if ((rc = advance(repo, git_reference_symbolic_target(head),
+				  &ours, &theirs, "verdict kb merge")) == 0)
+			r->merged = 2;
+	} else {
+		rc = merge_in(repo, git_reference_symbolic_target(head), branch,
+			      &ours, &theirs, r);
+	}
+out:
+	if (lock >= 0)
+		close(lock);
+	git_reference_free(head);
+	git_repository_free(repo);
+	return rc;
+}

@@ -26,4 +26,10 @@ void kb_sync_result_dispose(struct kb_sync_result *r);
  * code on failure. */
 int kb_sync(const char *path, const char *remote, struct kb_sync_result *r);
 
+/* Merge branch (a full ref name) into the branch HEAD names, as sync
+ * merges: fast-forward when it can, else a merge commit; ERR_PARSE with
+ * r->conflicts when it conflicts (nothing changed). */
+int kb_merge_branch(const char *path, const char *branch,
+		    struct kb_sync_result *r);
+
 #endif

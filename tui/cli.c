@@ -30,7 +30,7 @@ const struct cli_command cli_commands[] = {
 	  "the console on bundled real data, in a throwaway store" },
 	{ "feedback", cmd_feedback, "THREAT --verdict V [--reason R] --note T",
 	  "record an analyst's decision as a knowledge-base commit" },
-	{ "kb", cmd_kb, "init [--from URL] | lint | log [PATH] | sync",
+	{ "kb", cmd_kb, "init|lint|log|sync|propose|proposals|review|merge",
 	  "make or check the knowledge-base repository" },
 	{ "formats", cmd_formats, "", "list the input formats verdict reads" },
 	{ NULL, NULL, NULL, NULL },

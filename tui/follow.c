@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,8 @@ forget(struct tailed *t)
 }
 
 /* ---- one round: ingest and investigate ------------------------------------ */
+
+static bool stopping(struct follow *f);
 
 static void
 on_diag(void *ctx, const char *severity, const char *msg)
@@ -444,7 +447,8 @@ round_investigate(struct follow *f, unsigned *done)
 		goto out;
 	if ((rc = kb_load_dir(f->kb_dir, on_kb_diag, NULL, &kb, &kb_errors)) < 0)
 		goto out;
-	for (size_t i = 0; i < l.n; i++) {
+	/* q must not wait for a long list: the rest waits for next time */
+	for (size_t i = 0; i < l.n && !stopping(f); i++) {
 		struct report *r = NULL;
 		int irc = investigate_threat(f->st, kb, l.ids[i], &r);
 
@@ -691,6 +695,8 @@ follow_start(const char *db, const char *kb_dir, const char *const *paths,
 {
 	const char *base = getenv("TMPDIR");
 	struct follow *f;
+	sigset_t all, old;
+	bool started;
 	int rc = 0;
 
 	*out = NULL;
@@ -728,7 +734,13 @@ follow_start(const char *db, const char *kb_dir, const char *const *paths,
 	/* a connection of its own: SQLite serialises the writers */
 	if ((rc = store_open(db, 0, &f->st)) < 0)
 		goto fail;
-	if (pthread_create(&f->thread, NULL, follow_main, f) != 0) {
+	/* Signals (SIGWINCH above all) belong to the main thread, where
+	 * curses waits for them: the thread starts with them all blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	started = pthread_create(&f->thread, NULL, follow_main, f) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!started) {
 		rc = err_set(ERR_IO, "--follow: cannot start a thread");
 		goto fail;
 	}

@@ -101,9 +101,11 @@ assert_contains "truncate: the title counts both" \
 
 # ---- scripted: a flow log's header serves the lines appended later -------
 VPC=$DATA/vpc-flow-logs-aws-docs-examples/default-format-v2.log
+FIELDS="version account-id interface-id srcaddr dstaddr srcport dstport"
+FIELDS="$FIELDS protocol packets bytes start end action log-status"
 mkdir "$T/flow"
 {
-	echo "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+	echo "$FIELDS"
 	sed -n 1,2p "$VPC"
 } >"$T/flow/v.log"
 cat >"$T/flow.keys" <<EOF

@@ -7,7 +7,8 @@
 # and decides the threat; a benign decision on one Falco shell threat moves
 # a later investigation of another (same detection, same actor) from
 # suspicious to inconclusive and cites the commit; the console's A and O
-# keys record decisions too; two writers recording 50
+# keys record decisions too; an allowlist proposal lives on its own branch,
+# replays the stored threats without storing and merges; two writers recording 50
 # decisions each at once all land; `kb init --from` clones; `git fsck`
 # stays clean.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
@@ -200,6 +201,45 @@ if git -C "$KB" fsck --strict >"$T/fsck" 2>&1; then
 else
 	flunk "git fsck" "$(head -c 2000 "$T/fsck")"
 fi
+
+# ---- proposals: an allowlist entry on its own branch, replayed, merged ----
+KB3=$T/kb3
+vrun --kb "$KB3" kb init -q
+later_before=$(sql1 "SELECT kb_version FROM threats WHERE id = '$LATER'")
+report_before=$(sql1 "SELECT report FROM reports WHERE threat_id = '$LATER'")
+VERDICT_ANALYST="Ana Lyst <ana@example.com>" \
+	vrun --db "$DB" --kb "$KB3" kb propose $DECIDED \
+	--reason "ops debug shells" --expires 2027-06-30
+assert_rc "kb propose" 0
+assert_match "kb propose names its branch" \
+	"^proposed [0-9a-f]{40} on proposals/$DECIDED\$" "$T/out"
+assert_eq "the tip did not move" 1 "$(git -C "$KB3" rev-list --count HEAD)"
+vrun --kb "$KB3" kb proposals
+assert_match "kb proposals lists it" \
+	"^proposals/$DECIDED [0-9a-f]{12} .* Ana Lyst proposal: allowlist $DECIDED\$" \
+	"$T/out"
+vrun --db "$DB" --kb "$KB3" kb review proposals/$DECIDED
+assert_rc "kb review" 0
+assert_contains "review shows the diff" '+  actor: "root"' "$T/out"
+assert_contains "review shows the expiry" '+  expires: 2027-06-30' "$T/out"
+assert_contains "replay: the later shell threat would become benign" \
+	"would change: $LATER suspicious -> benign" "$T/out"
+assert_eq "replay leaves the stored reports alone" "$later_before" \
+	"$(sql1 "SELECT kb_version FROM threats WHERE id = '$LATER'")"
+assert_eq "replay puts the stored report back byte for byte" \
+	"$report_before" \
+	"$(sql1 "SELECT report FROM reports WHERE threat_id = '$LATER'")"
+vrun --db "$DB" --kb "$KB3" kb merge proposals/$DECIDED
+assert_rc "kb merge" 0
+vrun --kb "$KB3" kb proposals
+assert_eq "merged proposals are no longer listed" "" "$(cat "$T/out")"
+assert_eq "the allowlist entry is at the tip" "allowlists/$DECIDED.yaml" \
+	"$(git -C "$KB3" ls-tree -r --name-only HEAD allowlists | grep "$DECIDED")"
+vrun --kb "$KB3" kb lint
+assert_rc "the merged allowlist lints clean" 0
+vrun --kb "$KB3" kb log allowlists
+assert_match "kb log shows who proposed it" \
+	"Ana Lyst <ana@example.com> proposal: allowlist $DECIDED\$" "$T/out"
 
 # ---- clone --------------------------------------------------------------
 vrun --kb "$T/clone" kb init --from "file://$KB"

@@ -18,7 +18,7 @@ threat_of() {
 }
 
 # ---- ingest builds the queue ------------------------------------------------
-ingest --no-detect "$DATA"
+ingest --no-detect --no-investigate "$DATA"
 assert_contains "ingest reports the new threats" "threats: 27 new" "$T/out"
 assert_eq "threats per source" \
 	'{"source":"asff","n":4}
@@ -85,7 +85,7 @@ assert_eq "Wiz: the forwarded port probe keeps its address and host" \
 
 # ---- re-ingest adds nothing ---------------------------------------------------
 before=$(tsql "SELECT count(*) || '/' || sum(count) FROM threats")
-ingest --no-detect "$DATA"
+ingest --no-detect --no-investigate "$DATA"
 assert_contains "re-ingest: no new threats" "threats: 0 new" "$T/out"
 assert_eq "re-ingest: threats and counts unchanged" "$before" \
 	"$(tsql "SELECT count(*) || '/' || sum(count) FROM threats")"
@@ -142,7 +142,7 @@ assert_match "threats table: the resource when there is no actor" \
 # A hostile rule name reaches the terminal escaped.
 printf '%s\n' '{"output":"x","priority":"Critical","rule":"evil\u001b]0;owned\u0007\u001b[2Jrule","time":"2026-12-05T00:00:00.000000000Z","hostname":"example-node","output_fields":{}}' \
 	>"$T/evil.jsonl"
-ingest --no-detect "$T/evil.jsonl"
+ingest --no-detect --no-investigate "$T/evil.jsonl"
 assert_contains "hostile alert: one new threat" "threats: 1 new" "$T/out"
 vrun --db "$DB" threats --severity critical
 if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$T/out"; then
@@ -155,10 +155,10 @@ assert_contains "hostile alert: controls shown escaped" \
 
 # ---- --no-threats ---------------------------------------------------------------
 sed 's/evil/other/; s/2026-12-05/2026-12-06/' "$T/evil.jsonl" >"$T/later.jsonl"
-ingest --no-detect --no-threats "$T/later.jsonl"
+ingest --no-detect --no-investigate --no-threats "$T/later.jsonl"
 assert_lacks "--no-threats: no threat line" "threats:" "$T/out"
 assert_eq "--no-threats: the alert waits unlinked" 28 "$(tsql "SELECT count(*) FROM threats")"
-ingest --no-detect "$T/evil.jsonl"
+ingest --no-detect --no-investigate "$T/evil.jsonl"
 assert_contains "the next ingest picks it up" "threats: 1 new" "$T/out"
 
 # ---- promote ----------------------------------------------------------------------
