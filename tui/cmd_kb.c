@@ -39,8 +39,9 @@ kb_usage(FILE *out)
 		"$XDG_DATA_HOME/verdict/kb) from the bundled default with a first\n"
 		"commit, or clones a team's remote with --from URL. lint checks\n"
 		"every document and names file, line and field for each problem\n"
-		"(exit 1 when there is any). log lists the commits, newest first\n"
-		"(those that changed PATH when given): id, time, author, subject.\n"
+		"(exit 1 when there is any), and lists expired allowlist entries.\n"
+		"log lists the commits, newest first (those that changed PATH when\n"
+		"given): id, time, author, subject.\n"
 		"sync fetches the remote (origin), merges it and pushes; a file\n"
 		"changed on both sides stops it with nothing changed (exit 1).\n"
 		"propose commits an allowlist entry for a threat's detection on a\n"
@@ -119,6 +120,17 @@ kb_lint(struct cli_global *g)
 				dir, kb->version, kb->nplaybooks, kb->nintel,
 				kb->nallow, errors, errors == 1 ? "" : "s");
 		rc = errors ? EXIT_PARTIAL : EXIT_OK;
+		/* Expired entries no longer apply: said, not counted. */
+		for (size_t i = 0; i < kb->nallow; i++) {
+			char when[TIMEUTIL_BUFSZ];
+
+			if (!kb->allow[i].expires_ns ||
+			    kb->allow[i].expires_ns > timeutil_now())
+				continue;
+			timeutil_format(kb->allow[i].expires_ns, when);
+			printf("expired: allowlist entry %s (%.10s): %s\n",
+			       kb->allow[i].id, when, kb->allow[i].reason);
+		}
 	}
 	kb_data_free(kb);
 	free(dir);

@@ -237,6 +237,15 @@ assert_eq "the allowlist entry is at the tip" "allowlists/$DECIDED.yaml" \
 	"$(git -C "$KB3" ls-tree -r --name-only HEAD allowlists | grep "$DECIDED")"
 vrun --kb "$KB3" kb lint
 assert_rc "the merged allowlist lints clean" 0
+VERDICT_ANALYST="Ana Lyst <ana@example.com>" \
+	vrun --db "$DB" --kb "$KB3" kb propose $LATER --reason "old" \
+	--expires 2020-01-01
+vrun --kb "$KB3" kb merge proposals/$LATER
+assert_rc "merge a proposal that has expired" 0
+vrun --kb "$KB3" kb lint
+assert_rc "an expired entry is not a problem" 0
+assert_contains "kb lint lists the expired entry" \
+	"expired: allowlist entry $LATER (2020-01-01): old" "$T/out"
 vrun --kb "$KB3" kb log allowlists
 assert_match "kb log shows who proposed it" \
 	"Ana Lyst <ana@example.com> proposal: allowlist $DECIDED\$" "$T/out"

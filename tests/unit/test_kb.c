@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_kb: the knowledge base in git: documents loaded from memory as from
  * a folder, a repository seeded from kb/default and read at its tip (the
- * commit id as version), the analyst's identity, and a recorded decision
- * that prior_lookup finds for a similar threat and cites by commit. */
+ * commit id as version), the analyst's identity, a recorded decision
+ * that prior_lookup finds for a similar threat and cites by commit, and an
+ * allowlist proposal on its own branch, read back and merged. */
 #include "config.h"
 
 #include <stdio.h>
@@ -15,7 +16,9 @@
 #include "core/threat.h"
 #include "kb/feedback.h"
 #include "kb/kb.h"
+#include "kb/propose.h"
 #include "kb/repo.h"
+#include "kb/sync.h"
 #include "tests/unit/tap.h"
 
 static unsigned diags;
@@ -193,6 +196,56 @@ test_repo(const char *srcdir, const char *tmp)
 	free(file);
 }
 
+/* A proposal is a branch whose allowlist file the loader reads back as
+ * given (quotes kept, a line break dropped); merging it fast-forwards. */
+static void
+test_propose(const char *tmp)
+{
+	char path[4096], commit[KB_COMMIT_HEXSZ];
+	struct kb_proposal p = { 0 };
+	struct kb_data *kb = NULL;
+	struct kb_sync_result r;
+	unsigned errors = 0;
+	char *branch = NULL;
+	int64_t expires = 0;
+
+	snprintf(path, sizeof(path), "%s/kb", tmp);
+	p.threat_id = "t-77be2475c74776542ea31587c4f4df6a";
+	p.detection = "falco:Terminal shell in container";
+	p.actor = "root";
+	p.reason = "ops say \"debugging\"\nonly";
+	p.expires = "2027-06-30";
+	p.name = "Ana Lyst";
+	p.email = "ana@example.com";
+	CHECK_INT(kb_propose(path, &p, &branch, commit), 0);
+	CHECK_STR(branch, "refs/heads/proposals/t-77be2475c74776542ea31587c4f4df6a");
+	CHECK_INT(kb_repo_load_rev(path, branch, on_diag, NULL, &kb, &errors), 0);
+	CHECK_INT(errors, 0);
+	CHECK_STR(kb->version, commit);
+	for (size_t i = 0; kb && i < kb->nallow; i++) {
+		if (strcmp(kb->allow[i].id, p.threat_id) != 0)
+			continue;
+		CHECK_STR(kb->allow[i].reason, "ops say \"debugging\"only");
+		CHECK_STR(kb->allow[i].actor, "root");
+		CHECK_STR(kb->allow[i].analyst, "Ana Lyst <ana@example.com>");
+		expires = kb->allow[i].expires_ns;
+	}
+	CHECK_INT(expires, 1814313600LL * 1000000000LL);  /* 2027-06-30 */
+	kb_data_free(kb);
+	free(branch);
+	branch = NULL;
+	p.expires = "30/06/2027";
+	CHECK_INT(kb_propose(path, &p, &branch, commit), ERR_USAGE);
+	p.expires = NULL;
+	p.reason = "";
+	CHECK_INT(kb_propose(path, &p, &branch, commit), ERR_USAGE);
+	CHECK_INT(kb_merge_branch(path,
+		  "refs/heads/proposals/t-77be2475c74776542ea31587c4f4df6a", &r), 0);
+	CHECK_INT(r.merged, 2);  /* proposed off the tip: a fast-forward */
+	kb_sync_result_dispose(&r);
+	free(branch);
+}
+
 int
 main(void)
 {
@@ -208,6 +261,7 @@ main(void)
 	test_load_docs();
 	test_analyst();
 	test_repo(srcdir, tmp);
+	test_propose(tmp);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);
