@@ -15,6 +15,7 @@
 #include "core/threat.h"
 #include "core/timeutil.h"
 #include "kb/feedback.h"
+#include "kb/history.h"
 #include "kb/kb.h"
 #include "kb/propose.h"
 #include "kb/repo.h"
@@ -30,6 +31,7 @@ kb_usage(FILE *out)
 		"usage: verdict [--kb PATH] kb init [--from URL]\n"
 		"       verdict [--kb PATH] kb lint\n"
 		"       verdict [--kb PATH] kb log [-n N] [PATH]\n"
+		"       verdict [--kb PATH] kb blame FILE:LINE\n"
 		"       verdict [--kb PATH] kb sync [--remote NAME]\n"
 		"       verdict [--kb PATH] kb propose THREAT --reason R [--scope S,...]\n"
 		"               [--expires YYYY-MM-DD]\n"
@@ -41,7 +43,9 @@ kb_usage(FILE *out)
 		"every document and names file, line and field for each problem\n"
 		"(exit 1 when there is any), and lists expired allowlist entries.\n"
 		"log lists the commits, newest first (those that changed PATH when\n"
-		"given): id, time, author, subject.\n"
+		"given): id, time, author, subject. blame names the commit and\n"
+		"analyst that wrote a line at the tip and, for an allowlist entry\n"
+		"proposed from a decision, that decision's file, verdict and note.\n"
 		"sync fetches the remote (origin), merges it and pushes; a file\n"
 		"changed on both sides stops it with nothing changed (exit 1).\n"
 		"propose commits an allowlist entry for a threat's detection on a\n"
@@ -534,6 +538,72 @@ out:
 	return rc;
 }
 
+/* One field of a blame, escaped: telemetry reaches decisions' notes. */
+static void
+print_field(const char *label, const char *v)
+{
+	struct buf b;
+
+	if (!v)
+		return;
+	buf_init(&b);
+	text_escape(v, &b);
+	printf("%s%s\n", label, b.data ? b.data : "");
+	buf_dispose(&b);
+}
+
+static int
+kb_blame_cmd(struct cli_global *g, const char *spec)
+{
+	char *dir = NULL, *file = NULL, *colon, *end = NULL, when[TIMEUTIL_BUFSZ];
+	struct kb_blame b = { .time_ns = 0 };
+	unsigned long line;
+	int rc = EXIT_OK;
+
+	if (!spec || !(colon = strrchr(spec, ':')) || colon == spec) {
+		cli_error("kb blame: give FILE:LINE (allowlists/NAME.yaml:3)");
+		return EXIT_USAGE;
+	}
+	line = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || line == 0) {
+		cli_error("kb blame: \"%s\": LINE is a number from 1", colon + 1);
+		return EXIT_USAGE;
+	}
+	if (!(dir = repo_dir(g, "blame")))
+		return EXIT_FAILURE_;
+	if (!(file = strndup(spec, (size_t)(colon - spec)))) {
+		cli_error("out of memory");
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
+	if (kb_blame_line(dir, NULL, file, line, &b) < 0) {
+		cli_error("kb blame: %s", err_msg());
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
+	timeutil_format(b.time_ns, when);
+	printf("%s:%lu:", file, line);
+	print_field(" ", b.text);
+	printf("commit %.12s %s\n", b.commit, when);
+	print_field("analyst ", b.author);
+	print_field("email ", b.email);
+	print_field("subject ", b.summary);
+	if (b.threat_id && !b.decision)
+		print_field("proposed for ", b.threat_id);
+	print_field("decision ", b.decision);
+	print_field("  threat ", b.decision ? b.threat_id : NULL);
+	print_field("  verdict ", b.d_verdict);
+	print_field("  analyst ", b.d_analyst);
+	print_field("  time ", b.d_time);
+	print_field("  reason ", b.d_reason);
+	print_field("  note ", b.d_note);
+out:
+	kb_blame_dispose(&b);
+	free(file);
+	free(dir);
+	return rc;
+}
+
 int
 cmd_kb(struct cli_global *g, int argc, char **argv)
 {
@@ -568,6 +638,7 @@ cmd_kb(struct cli_global *g, int argc, char **argv)
 		} else if (!sub) {
 			sub = a;
 		} else if (!arg && (strcmp(sub, "log") == 0 ||
+				    strcmp(sub, "blame") == 0 ||
 				    strcmp(sub, "propose") == 0 ||
 				    strcmp(sub, "review") == 0 ||
 				    strcmp(sub, "merge") == 0)) {
@@ -583,6 +654,8 @@ cmd_kb(struct cli_global *g, int argc, char **argv)
 		return kb_lint(g);
 	if (sub && strcmp(sub, "log") == 0 && !from && !remote)
 		return kb_log(g, arg, count);
+	if (sub && strcmp(sub, "blame") == 0 && !from && !count && !remote)
+		return kb_blame_cmd(g, arg);
 	if (sub && strcmp(sub, "sync") == 0 && !from && !count)
 		return kb_sync_cmd(g, remote);
 	if (sub && strcmp(sub, "propose") == 0)

@@ -96,6 +96,14 @@ run_threat(struct app *app, const char *arg)
 	return REDRAW_ALL;
 }
 
+/* :history [PATH]: every commit, or those that changed PATH. */
+static unsigned
+run_history(struct app *app, const char *arg)
+{
+	app_push(app, &view_history_ops, arg);
+	return REDRAW_ALL;
+}
+
 /* :feedback THREAT VERDICT NOTE (O in an investigation types the first). */
 static unsigned
 run_feedback(struct app *app, const char *arg)
@@ -153,6 +161,8 @@ const struct command command_table[] = {
 	{ "threat", "ID", "open a threat's investigation", run_threat, NULL },
 	{ "feedback", "THREAT VERDICT NOTE", "record a decision on a threat "
 	  "in the knowledge base (O types the threat)", run_feedback, NULL },
+	{ "history", "[PATH]", "the knowledge base's commits (those that "
+	  "changed PATH) and their diffs", run_history, NULL },
 	{ "help", "", "the keys of this view and these commands", run_help, NULL },
 	{ NULL, NULL, NULL, NULL, NULL },
 };

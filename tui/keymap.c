@@ -204,7 +204,7 @@ parse_line(struct keymap *km, char *line)
 		return err_set(ERR_PARSE, "expected `bind VIEW KEY ACTION`");
 	if ((scope = keymap_scope_by_name(tok[1])) < 0)
 		return err_set(ERR_PARSE, "unknown view \"%s\" (generic, queue, "
-			       "investigation, evidence, blast, help)", tok[1]);
+			       "investigation, evidence, blast, history, help)", tok[1]);
 	if (keymap_key_parse(tok[2], &key) < 0)
 		return ERR_PARSE;
 	if ((a = keymap_action_by_name(tok[3])) < 0)

@@ -18,6 +18,7 @@
 	X(INVESTIGATION, "investigation") \
 	X(EVIDENCE, "evidence") \
 	X(BLAST, "blast") \
+	X(HISTORY, "history") \
 	X(HELP, "help")
 
 enum keymap_scope {
@@ -56,6 +57,8 @@ enum keymap_scope {
 	X(EVIDENCE, "evidence", false, "show the raw record of the selected event") \
 	X(BLAST, "blast", false, "show the blast radius") \
 	X(TOGGLE, "toggle", false, "fold or unfold the selected branch") \
+	X(HISTORY, "history", false, "show the knowledge base's commits and their diffs") \
+	X(BLAME, "blame", false, "show the commit, analyst and decision behind an allowlist line") \
 	X(RELOAD, "reload", false, "read the store again") \
 	X(REDRAW, "redraw", false, "redraw the screen") \
 	X(SET_INVESTIGATING, "set-investigating", true, "mark the threat as being investigated") \

@@ -44,6 +44,8 @@
 	X(JSON_LITERAL, "json-literal", "true, false and null in the evidence") \
 	X(JSON_PUNCT, "json-punct", "brackets, colons and commas") \
 	X(TREE, "tree", "tree branches in the blast radius") \
+	X(DIFF_ADD, "diff-add", "added lines in a knowledge-base diff") \
+	X(DIFF_DEL, "diff-del", "removed lines in a knowledge-base diff") \
 	X(HELP_KEY, "help-key", "key names in the help")
 
 enum style {

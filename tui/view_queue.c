@@ -741,6 +741,14 @@ act_blast(struct view *v)
 	return REDRAW_ALL;
 }
 
+/* The knowledge base's history: whose decisions taught the agent what. */
+static unsigned
+act_history(struct view *v)
+{
+	app_push(v->app, &view_history_ops, NULL);
+	return REDRAW_ALL;
+}
+
 static unsigned
 act_sort_next(struct view *v)
 {
@@ -815,6 +823,7 @@ static const struct {
 } queue_actions[] = {
 	{ ACTION_OPEN, act_open },
 	{ ACTION_BLAST, act_blast },
+	{ ACTION_HISTORY, act_history },
 	{ ACTION_SORT_NEXT, act_sort_next },
 	{ ACTION_SORT_REVERSE, act_sort_reverse },
 	{ ACTION_SET_INVESTIGATING, act_investigating },
