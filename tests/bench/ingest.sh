@@ -3,6 +3,9 @@
 # ingest.sh: the ingest benchmark behind `make bench`: verdict ingest against
 # the sqlite3 shell with its JSON functions and against jq, on the same
 # generated CloudTrail records, with a check that memory stays flat.
+# It measures the load alone (--no-threats --no-detect --no-investigate):
+# detection and investigation have their own benchmarks (bench-sigma,
+# bench-investigate).
 #
 # Run from the build directory (make bench does). Environment:
 #   BENCH_EVENTS    events to generate (default 1000000; 20000 for a trial)
@@ -136,7 +139,7 @@ drop_db() {
 # verdict, JSON lines, full size.
 vdb=$data/verdict.db
 drop_db "$vdb"
-timed "verdict ingest" "$N" "$VERDICT" --db "$vdb" ingest --no-progress "$jsonl"
+timed "verdict ingest" "$N" "$VERDICT" --db "$vdb" ingest --no-progress --no-threats --no-detect --no-investigate "$jsonl"
 check_count "verdict ingest" "$vdb" "$N"
 
 # The sqlite3 peer gets verdict's own schema: the same columns, the same
@@ -179,15 +182,15 @@ timed "jq -r fields to TSV" "$N" sh -c 'jq -r "[.eventID, (.eventTime // .[\"@ti
 
 # verdict memory growth: a quarter of the input, then the S3 form.
 timed "verdict ingest, first quarter" "$QUARTER" \
-	"$VERDICT" --db "$vdb" ingest --no-progress "$jsonl_q"
+	"$VERDICT" --db "$vdb" ingest --no-progress --no-threats --no-detect --no-investigate "$jsonl_q"
 check_count "verdict ingest" "$vdb" "$QUARTER"
 drop_db "$vdb"
 timed "verdict ingest, S3 gzip, $nfiles files" "$N" \
-	"$VERDICT" --db "$vdb" ingest --no-progress "$s3"
+	"$VERDICT" --db "$vdb" ingest --no-progress --no-threats --no-detect --no-investigate "$s3"
 check_count "verdict ingest" "$vdb" "$N"
 drop_db "$vdb"
 timed "verdict ingest, S3 gzip, $nfiles_q files" "$events_q_s3" \
-	"$VERDICT" --db "$vdb" ingest --no-progress "$s3_q"
+	"$VERDICT" --db "$vdb" ingest --no-progress --no-threats --no-detect --no-investigate "$s3_q"
 check_count "verdict ingest" "$vdb" "$events_q_s3"
 drop_db "$vdb"
 rm -rf "$s3_q"
