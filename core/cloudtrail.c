@@ -420,6 +420,11 @@ cloudtrail_detect(const cJSON *rec)
 	if (jsonu_has_all(rec, "eventVersion", "eventSource", "eventName",
 			  NULL))
 		return 90;
+	/* exporters that drop eventVersion still keep the call's shape */
+	if (jsonu_has_all(rec, "eventSource", "eventName", NULL) &&
+	    (jsonu_key(rec, "eventTime") || jsonu_key(rec, "userIdentity") ||
+	     jsonu_key(rec, "awsRegion")))
+		return 80;
 	if (is_digest(rec))
 		return 90;
 	return 0;

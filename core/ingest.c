@@ -703,6 +703,57 @@ process_cwlogs(struct ingest *in, const cJSON *root, int depth)
 static const char *const list_keys[] = { "Records", "Findings", "findings",
 					 "items" };
 
+/* A list document that does not parse as a whole (one broken record in
+ * an S3 "Records" file, or a bare array): find its elements by their
+ * bytes and take each on its own, so one bad record costs only itself.
+ * Returns false when p is not such a list, leaving the error to the
+ * caller. */
+static bool
+salvage_elements(struct ingest *in, const char *p, size_t n, int depth)
+{
+	static const char *const keys[] = { NULL, "Records", "Findings",
+					     "findings" };
+	struct span *spans = NULL;
+	size_t count = 0, k;
+	uint64_t base_line = in->line, done = 0;
+	char first_err[512];
+
+	snprintf(first_err, sizeof(first_err), "%s", err_msg());
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		count = 0;
+		if (jsonscan_array_spans(p, n, keys[k], &spans, &count) == 0 &&
+		    count > 0)
+			break;
+		free(spans);
+		spans = NULL;
+	}
+	if (!spans) {
+		err_set(ERR_PARSE, "%s", first_err);
+		return false;
+	}
+	for (size_t i = 0; i < count && !in->fatal; i++) {
+		cJSON *el;
+
+		done += count_lines(p + (i ? spans[i - 1].off : 0),
+				    spans[i].off - (i ? spans[i - 1].off : 0));
+		in->line = base_line + done;
+		el = parse_json(in, p + spans[i].off, spans[i].len);
+		if (!el) {
+			in->recno++;
+			record_error(in, "%s", err_msg());
+			continue;
+		}
+		if (cJSON_IsObject(el))
+			process_record(in, el, p + spans[i].off, spans[i].len, NULL);
+		else
+			process_value(in, p + spans[i].off, spans[i].len, depth + 1);
+		cJSON_Delete(el);
+	}
+	in->line = base_line;
+	free(spans);
+	return true;
+}
+
 static void
 process_value(struct ingest *in, const char *p, size_t n, int depth)
 {
@@ -715,6 +766,8 @@ process_value(struct ingest *in, const char *p, size_t n, int depth)
 	}
 	root = parse_json(in, p, n);
 	if (!root) {
+		if (salvage_elements(in, p, n, depth))
+			return;
 		in->recno++;
 		record_error(in, "%s", err_msg());
 		return;
@@ -1128,6 +1181,29 @@ ingest_walk(struct ingest *in, const char *path, int depth, bool explicit)
 		in->recno = 0;
 		path_error(in, "%s: %s", path, strerror(errno));
 		return 0;
+	}
+	if (!explicit) {
+		struct stat lsb;
+		const char *why = NULL;
+
+		/* met while walking: follow no link to a directory (loops) and
+		 * open nothing that is not a regular file (a FIFO would block) */
+		if (lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode) &&
+		    S_ISDIR(sb.st_mode))
+			why = "symbolic link to a directory (not followed)";
+		else if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
+			why = "not a regular file (device, FIFO or socket)";
+		else if (in->o.skip_path && S_ISREG(sb.st_mode) &&
+			 in->o.skip_path(in->o.ctx, path))
+			why = "the event store itself";
+		if (why) {
+			in->path = path;
+			in->line = 0;
+			in->recno = 0;
+			post(in, IQ_FILE, NULL, NULL);
+			skip_reason(in, why);
+			return 0;
+		}
 	}
 	if (!S_ISDIR(sb.st_mode)) {
 		if (!explicit) {

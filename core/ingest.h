@@ -59,6 +59,9 @@ struct ingest_opts {
 	size_t batch;           /* events per transaction, 0 means 5000 */
 	unsigned max_diags;     /* diagnostics per file before summarising */
 	bool report_skips;      /* also send each skipped record to diag */
+	/* True for a file met while walking a directory that must not be
+	 * read (the store's own files); may be NULL. */
+	bool (*skip_path)(void *ctx, const char *path);
 };
 
 struct ingest;

@@ -203,6 +203,13 @@ sq_migrate(struct sq *sq)
 		return 0;
 	if ((rc = sq_exec(sq, "BEGIN IMMEDIATE")) < 0)
 		return rc;
+	/* another process may have migrated while we waited for the lock */
+	if (sq_user_version(sq->db, &version) < 0) {
+		rc = sq_error(sq->db, sq->path, "reading schema version");
+		goto fail;
+	}
+	if (version >= SCHEMA_VERSION)
+		return sq_exec(sq, "COMMIT");
 	for (int v = version; v < SCHEMA_VERSION; v++) {
 		trace(TRACE_INFO, "store: migrating %s to schema %d", sq->path,
 		      v + 1);

@@ -164,10 +164,12 @@ cmd_events(struct cli_global *g, int argc, char **argv)
 			}
 			*(since ? &f.has_since : &f.has_until) = true;
 		} else if (cli_is(a, "--limit")) {
-			long n = atol(cli_value(argc, argv, &i, a));
+			const char *v = cli_value(argc, argv, &i, a);
+			char *end;
+			long n = strtol(v, &end, 10);
 
-			if (n < 0) {
-				cli_error("--limit: not a count");
+			if (!*v || *end || n < 0) {
+				cli_error("--limit: not a count: %s", v);
 				return EXIT_USAGE;
 			}
 			f.limit = (size_t)n;

@@ -20,7 +20,28 @@
 struct ingest_ui {
 	struct cli_global *g;
 	struct progress bar;
+	char *db_real;   /* the store's resolved path, to skip its files */
 };
+
+/* The store's own files (and its WAL and journal) are never input. */
+static bool
+on_skip_path(void *ctx, const char *path)
+{
+	struct ingest_ui *ui = ctx;
+	char *real;
+	size_t n;
+	bool skip = false;
+
+	if (!ui->db_real || !(real = realpath(path, NULL)))
+		return false;
+	n = strlen(ui->db_real);
+	if (strncmp(real, ui->db_real, n) == 0 &&
+	    (real[n] == '\0' || strcmp(real + n, "-wal") == 0 ||
+	     strcmp(real + n, "-shm") == 0 || strcmp(real + n, "-journal") == 0))
+		skip = true;
+	free(real);
+	return skip;
+}
 
 static void
 on_diag(void *ctx, const char *severity, const char *msg)
@@ -90,8 +111,15 @@ print_summary(const struct ingest_stats *s)
 		table_print(&t, stdout);
 	table_dispose(&t);
 	for (size_t i = 0; i < s->nskip; i++)
-		printf("skipped %" PRIu64 ": %s\n", s->skip[i].count,
-		       s->skip[i].reason);
+		{
+			struct buf b;
+
+			buf_init(&b);
+			text_escape(s->skip[i].reason, &b);
+			printf("skipped %" PRIu64 ": %s\n", s->skip[i].count,
+			       b.data ? b.data : "");
+			buf_dispose(&b);
+		}
 	printf("%" PRIu64 " files, %.1f MiB, %" PRIu64 " errors (records "
 	       "rejected), %" PRIu64 " warnings\n", s->files,
 	       (double)s->bytes / (1 << 20), s->errors, s->warnings);
@@ -167,6 +195,7 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 	o.ctx = &ui;
 	o.max_diags = g->verbose ? 1000000 : 20;
 	o.report_skips = g->verbose;
+	o.skip_path = on_skip_path;
 	progress_init(&ui.bar, want_progress && !g->quiet && isatty(STDERR_FILENO),
 		      ingest_total_bytes(paths, npaths));
 	db = cli_db_path(g);
@@ -175,6 +204,7 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 		rc = EXIT_FAILURE_;
 		goto out;
 	}
+	ui.db_real = realpath(db, NULL);
 	/* Every event this run stores is stamped at or after this. */
 	started = timeutil_now();
 	if (ingest_new(st, &o, &in) < 0) {
@@ -228,6 +258,7 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 out:
 	ingest_free(in);
 	store_close(st);
+	free(ui.db_real);
 	free(db);
 	free(paths);
 	return rc;

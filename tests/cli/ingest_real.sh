@@ -56,7 +56,7 @@ assert_match "OCSF: severity_id out of range is a warning naming the field" \
 
 folder panther-analysis-rule-tests
 assert_eq "Panther: records read per source" \
-	"asff 8 cloudtrail 253 guardduty 6 k8s_audit 76 ocsf 1 vpcflow 12" \
+	"asff 8 cloudtrail 275 guardduty 6 k8s_audit 76 ocsf 1 vpcflow 12" \
 	"$(for s in asff cloudtrail guardduty k8s_audit ocsf vpcflow; do
 		printf '%s %s ' "$s" "$(summary events $s)"; done | sed 's/ $//')"
 
@@ -71,7 +71,7 @@ assert_eq "VPC v2 default format with --vpc-fields: 7 flows" 7 \
 # ---- the store: per source ---------------------------------------------------
 assert_eq "events per source in the store" \
 '{"source":"asff","n":4}
-{"source":"cloudtrail","n":343}
+{"source":"cloudtrail","n":364}
 {"source":"falco","n":16}
 {"source":"guardduty","n":4}
 {"source":"k8s_audit","n":91}
