@@ -320,8 +320,12 @@ static const char *
 outcome_of(const cJSON *rec)
 {
 	const char *login = jsonu_str(rec, "responseElements.ConsoleLogin");
+	const cJSON *code = jsonu_key(rec, "errorCode");
 
-	if (jsonu_strne(rec, "errorCode"))
+	/* any errorCode but null or "" means the call failed, whatever its
+	 * type: a forged true or 0 must not read as success */
+	if (code && !cJSON_IsNull(code) &&
+	    !(cJSON_IsString(code) && !code->valuestring[0]))
 		return "failure";
 	if (login && strcasecmp(login, "Failure") == 0)
 		return "failure";

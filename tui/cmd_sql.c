@@ -2,6 +2,7 @@
 /* cmd_sql: `verdict sql QUERY`, read-only queries over the store. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,17 @@ struct sql_out {
 	int err;
 };
 
+/* SQLite prints infinities as "Inf": JSON has no such number, so those
+ * go out as strings. */
+static bool
+json_number(const char *v)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	return *v && !*end && isfinite(d);
+}
+
 static int
 on_row(void *ctx, int ncol, const char *const *names,
        const char *const *values, const bool *numeric)
@@ -34,7 +46,7 @@ on_row(void *ctx, int ncol, const char *const *names,
 		for (int i = 0; o && i < ncol; i++) {
 			if (!values[i]) {
 				cJSON_AddNullToObject(o, names[i]);
-			} else if (numeric[i]) {
+			} else if (numeric[i] && json_number(values[i])) {
 				cJSON_AddItemToObject(o, names[i],
 						      cJSON_CreateRaw(values[i]));
 			} else {
