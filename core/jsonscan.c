@@ -337,6 +337,29 @@ skip_number(const char *p, size_t i, size_t n, bool *wrap)
 	return i;
 }
 
+/* Four hex digits at p as a number. */
+static bool
+hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int k = 0; k < 4; k++) {
+		char c = p[k];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
 /* Copies in runs: bytes are only appended when something must change, or
  * at the end, so clean text costs one table lookup per byte. */
 int
@@ -362,6 +385,30 @@ jsonscan_prepare(const char *p, size_t n, struct buf *out)
 				continue;
 			}
 			if (p[i] == '\\') {
+				unsigned hi;
+
+				/* A \u escape of a lone surrogate would make
+				 * cJSON drop the whole record: it becomes
+				 * \uFFFD, as an ill-formed byte would. */
+				if (i + 6 <= n && p[i + 1] == 'u' &&
+				    hex4(p + i + 2, &hi) && hi >= 0xD800 &&
+				    hi <= 0xDFFF) {
+					unsigned lo;
+
+					if (hi <= 0xDBFF && i + 12 <= n &&
+					    p[i + 6] == '\\' && p[i + 7] == 'u' &&
+					    hex4(p + i + 8, &lo) &&
+					    lo >= 0xDC00 && lo <= 0xDFFF) {
+						i += 12;
+						continue;
+					}
+					if ((rc = buf_add(out, p + run, i - run)) < 0 ||
+					    (rc = buf_add(out, "\\uFFFD", 6)) < 0)
+						return rc;
+					i += 6;
+					run = i;
+					continue;
+				}
 				/* Skip the escaped byte unless it starts a
 				 * UTF-8 sequence that still needs checking. */
 				if (++i < n && !(CLS(p[i]) & C_HIGH))

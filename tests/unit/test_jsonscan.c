@@ -505,5 +505,24 @@ main(void)
 	test_prepare_numbers();
 	test_prepare_case18();
 	test_falco_alerts();
+	/* regression: a lone surrogate escape made cJSON drop the record */
+	{
+		static const struct {
+			const char *in, *want;
+		} sur[] = {
+			{ "{\"a\":\"x\\ud800y\"}", "{\"a\":\"x\\uFFFDy\"}" },
+			{ "{\"a\":\"\\udc00\"}", "{\"a\":\"\\uFFFD\"}" },
+			{ "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":\"\\ud83d\\ude00\"}" },
+			{ "{\"a\":\"\\ud83d\\u0041\"}", "{\"a\":\"\\uFFFD\\u0041\"}" },
+		};
+		for (size_t k = 0; k < sizeof(sur) / sizeof(sur[0]); k++) {
+			struct buf b;
+
+			buf_init(&b);
+			CHECK_INT(jsonscan_prepare(sur[k].in, strlen(sur[k].in), &b), 0);
+			CHECK_STR(b.data, sur[k].want);
+			buf_dispose(&b);
+		}
+	}
 	return tap_done();
 }
