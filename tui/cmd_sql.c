@@ -86,9 +86,10 @@ cmd_sql(struct cli_global *g, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			printf("usage: verdict sql [--json] \"SELECT ...\"\n\n"
-			       "Run read-only SQL over the store (tables events and "
-			       "identities);\nany statement that would write is "
-			       "refused. Times are UTC nanoseconds.\n");
+			       "Run read-only SQL over the store (tables events, "
+			       "identities, threats,\nthreat_events and reports); "
+			       "any statement that would write is refused.\n"
+			       "Times are UTC nanoseconds.\n");
 			return EXIT_OK;
 		} else if (cli_global_opt(g, argc, argv, &i)) {
 			continue;
