@@ -215,14 +215,19 @@ cmd_ingest(struct cli_global *g, int argc, char **argv)
 	for (size_t k = 0; k < npaths; k++) {
 		if (ingest_path(in, paths[k]) < 0) {
 			progress_clear(&ui.bar);
-			cli_error("%s", err_msg());
+			cli_error("error: store: %s; stopped while reading %s "
+				  "(batches committed before this are kept)",
+				  err_msg(), paths[k]);
+			if (!g->quiet)
+				print_summary(ingest_stats(in));
 			rc = EXIT_FAILURE_;
 			goto out;
 		}
 	}
 	if (ingest_finish(in) < 0) {
 		progress_clear(&ui.bar);
-		cli_error("%s", err_msg());
+		cli_error("error: store: %s (batches committed before this are "
+			  "kept)", err_msg());
 		rc = EXIT_FAILURE_;
 		goto out;
 	}
