@@ -1123,7 +1123,8 @@ app_run(struct store *st, const struct app_opts *opts)
 		rc = err_set(ERR_IO, "%s: cannot read the script", opts->script);
 		goto out;
 	}
-	state_load(&app, &saved_theme);
+	if (!app.o.fresh)
+		state_load(&app, &saved_theme);
 	choose_theme(&app, saved_theme, theme_note, sizeof(theme_note));
 	if ((rc = screen_open(opts->script != NULL, APP_SCRIPT_COLS,
 			      APP_SCRIPT_ROWS, term_note, sizeof(term_note),
@@ -1156,7 +1157,8 @@ app_run(struct store *st, const struct app_opts *opts)
 		rc = script_run(&app, script, opts->script);
 	else
 		run_terminal(&app);
-	state_save(&app);
+	if (!app.o.fresh)
+		state_save(&app);
 out:
 	/* Stopped first: it must not outlive the store or the terminal. */
 	follow_stop(app.follow);

@@ -28,6 +28,8 @@ struct app_opts {
 	const char *const *follow; /* --follow PATH|-: tailed in the
 				  * background into the store at db */
 	size_t nfollow;
+	bool fresh;             /* ignore and keep no remembered filter and
+				 * sort (the demo's throwaway store) */
 };
 
 struct app;

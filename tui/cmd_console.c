@@ -409,6 +409,7 @@ cmd_demo(struct cli_global *g, int argc, char **argv)
 	}
 	a.o.db = db;
 	a.o.kb_dir = kb_dir;
+	a.o.fresh = true;
 	rc = run_console(st, &a);
 out:
 	store_close(st);
