@@ -470,7 +470,7 @@ kb_repo_log(const char *path, const char *sub, size_t limit, kb_log_fn cb,
 	if ((rc = open_repo(path, &repo)) < 0)
 		return rc;
 	if (git_revwalk_new(&walk, repo) < 0 ||
-	    git_revwalk_sorting(walk, GIT_SORT_TIME) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) < 0 ||
 	    git_revwalk_push_head(walk) < 0) {
 		rc = kb_repo_err(path);
 		goto out;
