@@ -7,44 +7,15 @@
 #include <wchar.h>
 
 #include "core/utf8.h"
+#include "tui/render.h"
 #include "tui/table.h"
 
-/* Code points that reorder or hide text: bidi controls, zero-width
- * characters and tags. They are shown, never obeyed. */
-static bool
-is_invisible(unsigned cp)
-{
-	return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
-	       (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF || cp == 0x061C ||
-	       cp == 0x00AD || (cp >= 0xE0000 && cp <= 0xE007F);
-}
-
+/* The command line's tables escape through the console's renderer, so
+ * there is one set of rules for what telemetry may show. */
 size_t
 text_escape(const char *s, struct buf *out)
 {
-	size_t width = 0, n = strlen(s), i = 0;
-
-	while (i < n) {
-		unsigned cp;
-		size_t k = utf8_decode(s + i, n - i, &cp);
-
-		if (cp < 0x20 || cp == 0x7F) {
-			width += (size_t)buf_printf(out, "\\x%02x", cp) >= 0 ? 4 : 0;
-		} else if (cp >= 0x80 && cp <= 0x9F) {
-			buf_printf(out, "\\u%04x", cp);
-			width += 6;
-		} else if (is_invisible(cp)) {
-			buf_printf(out, "<U+%04X>", cp);
-			width += cp > 0xFFFF ? 9 : 8;
-		} else {
-			int w = wcwidth((wchar_t)cp);
-
-			buf_add(out, s + i, k);
-			width += w > 0 ? (size_t)w : 0;
-		}
-		i += k;
-	}
-	return width;
+	return render_escape(s, strlen(s), out);
 }
 
 int
