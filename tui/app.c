@@ -564,8 +564,10 @@ static unsigned mv_down(struct app *a, struct view *v) { return move_cursor(a, v
 static unsigned mv_up(struct app *a, struct view *v) { return move_cursor(a, v, -1); }
 static unsigned mv_pgdn(struct app *a, struct view *v) { return move_cursor(a, v, page(a)); }
 static unsigned mv_pgup(struct app *a, struct view *v) { return move_cursor(a, v, -page(a)); }
-static unsigned mv_halfdn(struct app *a, struct view *v) { return move_cursor(a, v, page(a) / 2 + 1); }
-static unsigned mv_halfup(struct app *a, struct view *v) { return move_cursor(a, v, -(page(a) / 2 + 1)); }
+static unsigned mv_halfdn(struct app *a, struct view *v)
+{ return move_cursor(a, v, page(a) / 2 + 1); }
+static unsigned mv_halfup(struct app *a, struct view *v)
+{ return move_cursor(a, v, -(page(a) / 2 + 1)); }
 
 static unsigned
 mv_first(struct app *a, struct view *v)

@@ -561,7 +561,10 @@ test_k8s_fixtures(void)
 	CHECK_INT(ev->time_ns, 1540561114867116000LL);
 	a = attrs_of(ev);
 	CHECK_STR(jsonu_str(a, "request_uri"),
-		  "/api/v1/namespaces/default/pods/nginx-deployment-7998647bdf-phvq7/exec?command=bash&container=nginx1&container=nginx1&stdin=true&stdout=true&tty=true");
+		  "/api/v1/namespaces/default/pods/"
+		  "nginx-deployment-7998647bdf-phvq7/exec?command=bash"
+		  "&container=nginx1&container=nginx1&stdin=true&stdout=true"
+		  "&tty=true");
 	CHECK_INT(cJSON_GetArraySize(jsonu_key(a, "groups")), 2);
 	cJSON_Delete(a);
 	dispose(&r, &t);

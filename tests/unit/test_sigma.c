@@ -607,8 +607,10 @@ test_modifiers(void)
 	NO(r, "{\"userIdentity\":{\"userName\":\"bob\"}}");
 	r = rule("    sel:\n        userIdentity.arn|fieldref|endswith: requestParameters.userName\n"
 		 "    condition: sel\n");
-	YES(r, "{\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/bob\"},\"requestParameters\":{\"userName\":\"bob\"}}");
-	NO(r, "{\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/bob\"},\"requestParameters\":{\"userName\":\"alice\"}}");
+	YES(r, "{\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/bob\"},"
+	       "\"requestParameters\":{\"userName\":\"bob\"}}");
+	NO(r, "{\"userIdentity\":{\"arn\":\"arn:aws:iam::1:user/bob\"},"
+	      "\"requestParameters\":{\"userName\":\"alice\"}}");
 	/* Keywords: any string value of the record. */
 	r = rule("    keywords:\n        - mimikatz\n        - 'sekurlsa::'\n"
 		 "    condition: keywords\n");
