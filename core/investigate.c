@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/investigate_int.h"
 #include "core/jsonu.h"
+#include "core/llm_guard.h"
 #include "core/store.h"
 #include "core/trace.h"
 
@@ -94,6 +95,38 @@ on_event_id(void *ctx, const char *id)
 	return 0;
 }
 
+/* Instruction-like text anywhere in the raw record. A record the scanner
+ * cannot read is simply not flagged: the flags inform, never decide. */
+static int
+scan_raw(const char *raw, const char *id, struct injection_flag **out,
+	 size_t *nout)
+{
+	struct guard_hit *hits = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((rc = llm_guard_scan_event(raw, id, &hits, &n)) < 0)
+		return rc == ERR_NOMEM ? rc : 0;
+	if (n && !(*out = calloc(n, sizeof(**out)))) {
+		guard_hits_free(hits, n);
+		return err_set(ERR_NOMEM, "out of memory");
+	}
+	/* Same four strings: take them over rather than copy. */
+	for (size_t i = 0; i < n; i++) {
+		(*out)[i].event = hits[i].event;
+		(*out)[i].field = hits[i].field;
+		(*out)[i].pattern = hits[i].pattern;
+		(*out)[i].excerpt = hits[i].excerpt;
+		hits[i].event = hits[i].field = NULL;
+		hits[i].pattern = hits[i].excerpt = NULL;
+	}
+	*nout = n;
+	guard_hits_free(hits, n);
+	return 0;
+}
+
 static int
 on_trigger_event(void *ctx, const struct event *ev)
 {
@@ -114,6 +147,9 @@ on_trigger_event(void *ctx, const struct event *ev)
 		tr->event_source = dup_or_null(jsonu_str(attrs, "event_source"));
 		cJSON_Delete(attrs);
 	}
+	if (ev->raw && ev->str[EF_ID] &&
+	    scan_raw(ev->raw, ev->str[EF_ID], &tr->flags, &tr->nflags) < 0)
+		return ERR_NOMEM;
 	return 1;  /* one event per id */
 }
 
@@ -123,6 +159,7 @@ triggers_free(struct trigger *trig, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		event_dispose(&trig[i].ev);
 		free(trig[i].event_source);
+		injection_flags_free(trig[i].flags, trig[i].nflags);
 	}
 	free(trig);
 }
@@ -744,6 +781,32 @@ no_playbook(struct inv *iv, struct report *r)
 	return 0;
 }
 
+/* Hand the triggers' injection flags to the report, in event order. */
+static int
+collect_flags(struct inv *iv, struct report *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < iv->ntrig; i++)
+		n += iv->trig[i].nflags;
+	if (!n)
+		return 0;
+	if (!(r->injection = calloc(n, sizeof(*r->injection))))
+		return err_set(ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < iv->ntrig; i++) {
+		struct trigger *tr = &iv->trig[i];
+
+		if (tr->nflags)
+			memcpy(r->injection + r->ninjection, tr->flags,
+			       tr->nflags * sizeof(*tr->flags));
+		r->ninjection += tr->nflags;
+		free(tr->flags);
+		tr->flags = NULL;
+		tr->nflags = 0;
+	}
+	return 0;
+}
+
 int
 investigate_threat(struct store *st, const struct kb_data *kb,
 		   const char *threat_id, struct report **out)
@@ -774,7 +837,8 @@ investigate_threat(struct store *st, const struct kb_data *kb,
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = iv.pb ? run_playbook(&iv, r) : no_playbook(&iv, r)) < 0)
+	if ((rc = iv.pb ? run_playbook(&iv, r) : no_playbook(&iv, r)) < 0 ||
+	    (rc = collect_flags(&iv, r)) < 0)
 		goto out;
 	if (!(json = report_to_json(r))) {
 		rc = err_set(ERR_NOMEM, "out of memory");
@@ -794,4 +858,94 @@ out:
 	report_free(r);
 	inv_dispose(&iv);
 	return rc;
+}
+
+/* ---- an open investigation ---------------------------------------------- */
+
+struct investigation {
+	struct inv iv;
+	size_t nsteps;       /* ad-hoc steps run, for their index */
+};
+
+/* The evidence window when no playbook applies: a day either side. */
+#define ADHOC_WINDOW_NS ((int64_t)86400 * 1000000000)
+
+int
+investigate_open(struct store *st, const struct kb_data *kb,
+		 const char *threat_id, struct investigation **out)
+{
+	struct investigation *inv;
+	struct inv *iv;
+	int rc;
+
+	*out = NULL;
+	if (!(inv = calloc(1, sizeof(*inv))))
+		return err_set(ERR_NOMEM, "out of memory");
+	iv = &inv->iv;
+	iv->st = st;
+	iv->kb = kb;
+	threat_init(&iv->t);
+	if ((rc = load_threat(st, threat_id, &iv->t)) < 0 ||
+	    (rc = load_triggers(st, iv->t.id, &iv->trig, &iv->ntrig)) < 0) {
+		investigate_close(inv);
+		return rc;
+	}
+	judge_real(iv);
+	iv->pb = choose(kb, &iv->t, iv->trig, iv->ntrig);
+	if (iv->t.has_time) {
+		int64_t before = iv->pb ? iv->pb->before_ns : ADHOC_WINDOW_NS;
+		int64_t after = iv->pb ? iv->pb->after_ns : ADHOC_WINDOW_NS;
+
+		iv->has_window = true;
+		iv->win_start = sat_add(iv->t.first_ns, -before);
+		iv->win_end = sat_add(iv->t.last_ns, after);
+	}
+	*out = inv;
+	return 0;
+}
+
+void
+investigate_close(struct investigation *inv)
+{
+	if (!inv)
+		return;
+	inv_dispose(&inv->iv);
+	free(inv);
+}
+
+const struct threat *
+investigate_threat_of(const struct investigation *inv)
+{
+	return &inv->iv.t;
+}
+
+const char *
+investigate_playbook_of(const struct investigation *inv)
+{
+	return inv->iv.pb ? inv->iv.pb->id : NULL;
+}
+
+int
+investigate_adhoc_step(struct investigation *inv, const struct pb_step *ps,
+		       struct step_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	return investigate_run_pb_step(&inv->iv, ps, inv->nsteps++, out);
+}
+
+int
+investigate_blast_json(struct investigation *inv, char **out)
+{
+	const struct blast *b;
+
+	*out = NULL;
+	if (!inv->iv.t.ent[TE_ACTOR])
+		return err_set(ERR_NOTFOUND, "the threat names no actor");
+	if (!(b = investigate_get_blast(&inv->iv)))
+		return err_set(ERR_STORE, "the blast radius could not be "
+			       "computed: %s", inv->iv.blast_err
+			       ? inv->iv.blast_err : "unknown error");
+	if (!(*out = blast_to_json(b)))
+		return err_set(ERR_NOMEM, "out of memory");
+	return 0;
 }

@@ -76,6 +76,16 @@ struct key_finding {
 	int score;
 };
 
+/* Text in the evidence that reads like instructions to an AI agent: shown
+ * to the analyst, never scored. */
+struct injection_flag {
+	char *event;       /* event id */
+	char *field;       /* path in the raw record, e.g. detail.description */
+	char *pattern;     /* stable id, e.g. "verdict-directive" */
+	char *excerpt;     /* cleaned, at most about 80 characters */
+};
+void injection_flags_free(struct injection_flag *f, size_t n);
+
 struct report {
 	char *threat_id;
 	char *playbook;    /* playbook id */
@@ -95,6 +105,8 @@ struct report {
 	char *blast_json;  /* blast radius object text, or NULL */
 	struct step_result *steps;
 	size_t nsteps;
+	struct injection_flag *injection; /* instruction-like evidence text */
+	size_t ninjection;
 };
 
 /* Investigate the stored threat threat_id with kb. *out is the caller's
@@ -103,7 +115,36 @@ int investigate_threat(struct store *st, const struct kb_data *kb,
 		       const char *threat_id, struct report **out);
 void report_free(struct report *r);
 
+/* ---- an open investigation, for steps chosen at run time ----
+ * The model agent (core/llm_agent.c) asks its questions through these, so
+ * a model sees exactly what a playbook step would: same queries, same row
+ * limits, same refusal of writes. */
+struct investigation;
+
+/* Load threat_id and its triggering events. *out is the caller's
+ * (investigate_close). */
+int investigate_open(struct store *st, const struct kb_data *kb,
+		     const char *threat_id, struct investigation **out);
+void investigate_close(struct investigation *inv);
+/* The threat under investigation (borrowed). */
+const struct threat *investigate_threat_of(const struct investigation *inv);
+/* The id of the playbook that applies, or NULL (borrowed). */
+const char *investigate_playbook_of(const struct investigation *inv);
+/* Run ps, a step with no rules, into *out (step_result_dispose). */
+int investigate_adhoc_step(struct investigation *inv, const struct pb_step *ps,
+			   struct step_result *out);
+void step_result_dispose(struct step_result *s);
+/* The blast radius of the threat's actor as JSON (caller frees); ERR_NOTFOUND
+ * when the threat names no actor, another code when it cannot be computed. */
+int investigate_blast_json(struct investigation *inv, char **out);
+/* Append s to b with control characters shown as \xHH, as the reports do. */
+struct buf;
+void report_put_safe(struct buf *b, const char *s);
+
 /* Renderings; caller frees. JSON keys are in a fixed order. */
+struct cJSON;
+struct cJSON *report_step_json(const struct step_result *s);
+struct cJSON *report_injection_json(const struct injection_flag *f, size_t n);
 char *report_to_json(const struct report *r);
 char *report_to_text(const struct report *r);
 char *report_to_markdown(const struct report *r);

@@ -44,6 +44,8 @@ struct trigger {
 	struct event ev;    /* owned copy, raw not kept */
 	bool sample;        /* attrs.sample: a generated sample finding */
 	char *event_source; /* attrs.event_source */
+	struct injection_flag *flags; /* instruction-like text in the raw */
+	size_t nflags;
 };
 
 struct fired {
@@ -113,6 +115,9 @@ struct step_run {
 
 /* Run step index of the playbook into *out (the caller disposes it). */
 int investigate_run_step(struct inv *iv, size_t index, struct step_result *out);
+/* Run step ps (of the playbook, or made up by a caller) as step index. */
+int investigate_run_pb_step(struct inv *iv, const struct pb_step *ps,
+			    size_t index, struct step_result *out);
 /* A cell of the rows, NULL for SQL NULL or out of range; borrowed. */
 const char *investigate_rows_cell(const struct rowset *rs, size_t row, int col);
 /* The `allows(action)` predicate of rules: ctx is the struct inv. */

@@ -933,7 +933,13 @@ source_present(struct inv *iv, const char *source, bool *present)
 int
 investigate_run_step(struct inv *iv, size_t index, struct step_result *out)
 {
-	const struct pb_step *ps = &iv->pb->steps[index];
+	return investigate_run_pb_step(iv, &iv->pb->steps[index], index, out);
+}
+
+int
+investigate_run_pb_step(struct inv *iv, const struct pb_step *ps,
+			size_t index, struct step_result *out)
+{
 	struct step_run sr = { .ps = ps, .out = out, .cite_col = -1 };
 	int64_t t0 = mono_ns();
 	int rc = 0;

@@ -39,20 +39,39 @@ report_free(struct report *r)
 	free(r->keys);
 	strv_free(r->next_steps, r->nnext);
 	free(r->blast_json);
-	for (size_t i = 0; i < r->nsteps; i++) {
-		struct step_result *s = &r->steps[i];
-
-		free(s->id);
-		free(s->title);
-		free(s->kind);
-		free(s->query);
-		free(s->rows_json);
-		strv_free(s->cited, s->ncited);
-		free(s->finding);
-		free(s->gap);
-	}
+	for (size_t i = 0; i < r->nsteps; i++)
+		step_result_dispose(&r->steps[i]);
 	free(r->steps);
+	injection_flags_free(r->injection, r->ninjection);
 	free(r);
+}
+
+void
+step_result_dispose(struct step_result *s)
+{
+	if (!s)
+		return;
+	free(s->id);
+	free(s->title);
+	free(s->kind);
+	free(s->query);
+	free(s->rows_json);
+	strv_free(s->cited, s->ncited);
+	free(s->finding);
+	free(s->gap);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+injection_flags_free(struct injection_flag *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].event);
+		free(f[i].field);
+		free(f[i].pattern);
+		free(f[i].excerpt);
+	}
+	free(f);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -80,8 +99,8 @@ raw_or_null(const char *json)
 	return json ? cJSON_CreateRaw(json) : cJSON_CreateNull();
 }
 
-static cJSON *
-step_json(const struct step_result *s)
+cJSON *
+report_step_json(const struct step_result *s)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -100,6 +119,23 @@ step_json(const struct step_result *s)
 	cJSON_AddNumberToObject(o, "score", s->score);
 	cJSON_AddItemToObject(o, "gap", str_or_null(s->gap));
 	return o;
+}
+
+cJSON *
+report_injection_json(const struct injection_flag *f, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(a, o);
+		cJSON_AddItemToObject(o, "event", str_or_null(f[i].event));
+		cJSON_AddItemToObject(o, "field", str_or_null(f[i].field));
+		cJSON_AddItemToObject(o, "pattern", str_or_null(f[i].pattern));
+		cJSON_AddItemToObject(o, "excerpt", str_or_null(f[i].excerpt));
+	}
+	return a;
 }
 
 char *
@@ -135,7 +171,13 @@ report_to_json(const struct report *r)
 	cJSON_AddItemToObject(o, "blast_radius", raw_or_null(r->blast_json));
 	steps = cJSON_AddArrayToObject(o, "steps");
 	for (size_t i = 0; steps && i < r->nsteps; i++)
-		cJSON_AddItemToArray(steps, step_json(&r->steps[i]));
+		cJSON_AddItemToArray(steps, report_step_json(&r->steps[i]));
+	/* Only when there is something to flag, so reports of clean evidence
+	 * read as they always have. */
+	if (r->ninjection)
+		cJSON_AddItemToObject(o, "injection",
+				      report_injection_json(r->injection,
+							    r->ninjection));
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return out;
@@ -160,6 +202,12 @@ put_safe(struct buf *b, const char *s, bool keep_newlines)
 		else
 			buf_addc(b, (char)*p);
 	}
+}
+
+void
+report_put_safe(struct buf *b, const char *s)
+{
+	put_safe(b, s, false);
 }
 
 /* Each line of s indented by ind spaces. */
@@ -236,6 +284,22 @@ report_to_text(const struct report *r)
 	}
 	buf_adds(&b, "\nsummary\n");
 	put_indented(&b, r->summary, 2);
+	if (r->ninjection)
+		buf_adds(&b, "\ninstruction-like text in the evidence "
+			 "(flagged, not followed, not scored)\n");
+	for (size_t i = 0; i < r->ninjection; i++) {
+		const struct injection_flag *f = &r->injection[i];
+
+		buf_adds(&b, "  - ");
+		put_safe(&b, f->pattern, false);
+		buf_adds(&b, " in ");
+		put_safe(&b, f->event, false);
+		buf_addc(&b, ' ');
+		put_safe(&b, f->field, false);
+		buf_adds(&b, ": \"");
+		put_safe(&b, f->excerpt, false);
+		buf_adds(&b, "\"\n");
+	}
 	if (r->nkeys)
 		buf_adds(&b, "\nkey findings\n");
 	for (size_t i = 0; i < r->nkeys; i++) {
@@ -369,6 +433,22 @@ report_to_markdown(const struct report *r)
 	buf_adds(&b, "\n\n## Summary\n\n");
 	put_md(&b, r->summary);
 	buf_adds(&b, "\n\n");
+	if (r->ninjection)
+		buf_adds(&b, "## Instruction-like text in the evidence\n\n"
+			 "Flagged, not followed, not scored.\n\n");
+	for (size_t i = 0; i < r->ninjection; i++) {
+		buf_adds(&b, "- ");
+		put_md(&b, r->injection[i].pattern);
+		buf_adds(&b, " in ");
+		put_md(&b, r->injection[i].event);
+		buf_adds(&b, " field ");
+		put_md(&b, r->injection[i].field);
+		buf_adds(&b, ": ");
+		put_md(&b, r->injection[i].excerpt);
+		buf_addc(&b, '\n');
+	}
+	if (r->ninjection)
+		buf_addc(&b, '\n');
 	if (r->nkeys)
 		buf_adds(&b, "## Key findings\n\n");
 	for (size_t i = 0; i < r->nkeys; i++) {

@@ -269,6 +269,32 @@ store_report_get(struct store *st, const char *threat_id, char **report_json)
 }
 
 int
+store_model_report_put(struct store *st, const char *threat_id,
+		       const char *provider, const char *model,
+		       const char *verdict, int confidence,
+		       const char *report_json)
+{
+	int rc = store_writable(st);
+
+	if (rc < 0)
+		return rc;
+	if (!st->ops->model_report_put)
+		return store_unsupported(st, "store model reports");
+	return st->ops->model_report_put(st, threat_id, provider, model,
+					 verdict, confidence, report_json);
+}
+
+int
+store_model_report_get(struct store *st, const char *threat_id,
+		       char **report_json)
+{
+	*report_json = NULL;
+	if (!st->ops->model_report_get)
+		return store_unsupported(st, "read model reports");
+	return st->ops->model_report_get(st, threat_id, report_json);
+}
+
+int
 store_unlinked_alerts(struct store *st, store_event_cb cb, void *ctx)
 {
 	if (!st->ops->unlinked_alerts)

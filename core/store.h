@@ -95,6 +95,12 @@ struct store_ops {
 	int (*report_get)(struct store *st, const char *threat_id,
 			  char **report_json);
 	int (*unlinked_alerts)(struct store *st, store_event_cb cb, void *ctx);
+	int (*model_report_put)(struct store *st, const char *threat_id,
+				const char *provider, const char *model,
+				const char *verdict, int confidence,
+				const char *report_json);
+	int (*model_report_get)(struct store *st, const char *threat_id,
+				char **report_json);
 };
 
 struct store {
@@ -170,6 +176,15 @@ int store_report_put(struct store *st, const char *threat_id,
 /* The latest report (caller frees), ERR_NOTFOUND if none. */
 int store_report_get(struct store *st, const char *threat_id,
 		     char **report_json);
+/* Store a model's investigation of a threat (replacing any). It never
+ * touches the threat's own verdict, which is the playbook's. */
+int store_model_report_put(struct store *st, const char *threat_id,
+			   const char *provider, const char *model,
+			   const char *verdict, int confidence,
+			   const char *report_json);
+/* The latest model report (caller frees), ERR_NOTFOUND if none. */
+int store_model_report_get(struct store *st, const char *threat_id,
+			   char **report_json);
 /* Alert-like events (kind finding, runtime_alert or detection) not linked
  * to any threat, in time order. */
 int store_unlinked_alerts(struct store *st, store_event_cb cb, void *ctx);

@@ -121,6 +121,14 @@ static const char *const migrations[] = {
 	"  (CASE severity WHEN 'critical' THEN 4 WHEN 'high' THEN 3"
 	"   WHEN 'medium' THEN 2 WHEN 'low' THEN 1 WHEN 'info' THEN 0"
 	"   ELSE -1 END) DESC, last_ns DESC, id);",
+	/* 4: model investigations, kept apart from the playbook's reports so
+	 * that a model's verdict never replaces the playbook's */
+	"CREATE TABLE model_reports ("
+	"  threat_id TEXT PRIMARY KEY REFERENCES threats(id) ON DELETE CASCADE,"
+	"  provider TEXT NOT NULL, model TEXT NOT NULL,"
+	"  verdict TEXT, confidence INTEGER,"
+	"  report TEXT NOT NULL"      /* the model report as JSON */
+	");",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1341,28 +1349,71 @@ sq_report_put(struct store *st, const char *threat_id, const char *kb_version,
 	return sq_exec(sq, "RELEASE report_put");
 }
 
+/* The one text column sql selects for threat_id; what names it in
+ * messages. */
 static int
-sq_report_get(struct store *st, const char *threat_id, char **report_json)
+get_report_text(struct sq *sq, const char *sql, const char *threat_id,
+		const char *what, char **out)
 {
-	struct sq *sq = st->impl;
 	sqlite3_stmt *s = NULL;
 	int rc = 0, step;
 
-	if (sqlite3_prepare_v2(sq->db, "SELECT report FROM reports"
-			       " WHERE threat_id = ?1", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(sq->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return sq_error(sq->db, sq->path, "preparing report query");
 	bind_text(s, 1, threat_id);
 	step = sqlite3_step(s);
 	if (step == SQLITE_ROW) {
-		if (!(*report_json = strdup((const char *)sqlite3_column_text(s, 0))))
+		if (!(*out = strdup((const char *)sqlite3_column_text(s, 0))))
 			rc = err_set(ERR_NOMEM, "out of memory");
 	} else if (step == SQLITE_DONE) {
-		rc = err_set(ERR_NOTFOUND, "no report for threat %s", threat_id);
+		rc = err_set(ERR_NOTFOUND, "no %s for threat %s", what,
+			     threat_id);
 	} else {
 		rc = sq_error(sq->db, sq->path, "reading report");
 	}
 	sqlite3_finalize(s);
 	return rc;
+}
+
+static int
+sq_report_get(struct store *st, const char *threat_id, char **report_json)
+{
+	return get_report_text(st->impl, "SELECT report FROM reports"
+			       " WHERE threat_id = ?1", threat_id, "report",
+			       report_json);
+}
+
+static int
+sq_model_report_put(struct store *st, const char *threat_id,
+		    const char *provider, const char *model,
+		    const char *verdict, int confidence, const char *report_json)
+{
+	struct sq *sq = st->impl;
+	char conf[16];
+	const char *args[] = { threat_id, provider, model, verdict,
+			       confidence >= 0 ? conf : NULL, report_json };
+
+	if (!threat_id || !provider || !model || !report_json)
+		return err_set(ERR_USAGE, "model report without threat, "
+			       "provider, model or text");
+	snprintf(conf, sizeof(conf), "%d", confidence);
+	return sq_write(sq, "INSERT INTO model_reports (threat_id, provider,"
+			" model, verdict, confidence, report) VALUES (?1, ?2,"
+			" ?3, ?4, CAST(?5 AS INTEGER), ?6)"
+			" ON CONFLICT(threat_id) DO UPDATE SET"
+			" provider = excluded.provider, model = excluded.model,"
+			" verdict = excluded.verdict,"
+			" confidence = excluded.confidence,"
+			" report = excluded.report", 6, args, NULL);
+}
+
+static int
+sq_model_report_get(struct store *st, const char *threat_id,
+		    char **report_json)
+{
+	return get_report_text(st->impl, "SELECT report FROM model_reports"
+			       " WHERE threat_id = ?1", threat_id,
+			       "model report", report_json);
 }
 
 static int
@@ -1417,5 +1468,7 @@ const struct store_ops store_sqlite_ops = {
 	.threat_set_status = sq_threat_set_status,
 	.report_put = sq_report_put,
 	.report_get = sq_report_get,
+	.model_report_put = sq_model_report_put,
+	.model_report_get = sq_model_report_get,
 	.unlinked_alerts = sq_unlinked_alerts,
 };

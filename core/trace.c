@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -33,6 +34,12 @@ trace_close(void)
 	if (trace_file)
 		fclose(trace_file);
 	trace_file = NULL;
+}
+
+bool
+trace_on(enum trace_level level)
+{
+	return trace_file && level <= trace_max;
 }
 
 void

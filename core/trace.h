@@ -9,6 +9,9 @@ enum trace_level { TRACE_ERROR, TRACE_WARN, TRACE_INFO, TRACE_DEBUG };
 int trace_open(const char *path, enum trace_level level);
 void trace_close(void);
 
+/* Would a line of level be written? (Skip costly tracing when not.) */
+_Bool trace_on(enum trace_level level);
+
 void trace(enum trace_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
