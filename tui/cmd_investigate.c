@@ -9,8 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <signal.h>
+
 #include "core/error.h"
 #include "core/investigate.h"
+#include "core/llm_agent.h"
 #include "core/store.h"
 #include "core/threat.h"
 #include "kb/kb.h"
@@ -19,27 +22,41 @@
 
 enum report_format { FMT_TEXT, FMT_JSON, FMT_MD };
 
+static char *
+json_copy(const char *json)
+{
+	return strdup(json);
+}
+
 static const struct {
 	const char *name;
 	enum report_format fmt;
 	char *(*render)(const struct report *r);
+	char *(*render_model)(const char *json);
 } formats[] = {
-	{ "text", FMT_TEXT, report_to_text },
-	{ "json", FMT_JSON, report_to_json },
-	{ "md", FMT_MD, report_to_markdown },
+	{ "text", FMT_TEXT, report_to_text, llm_report_json_to_text },
+	{ "json", FMT_JSON, report_to_json, json_copy },
+	{ "md", FMT_MD, report_to_markdown, llm_report_json_to_markdown },
 };
 
 static void
 investigate_usage(FILE *out)
 {
 	fprintf(out, "usage: verdict investigate [THREAT_ID | --all | --event "
-		"EVENT_ID] [--format text|json|md] [--kb DIR]\n\n"
+		"EVENT_ID] [--format text|json|md] [--kb DIR]\n"
+		"       verdict investigate --llm [--show] [THREAT_ID | --all] "
+		"[--format F]\n\n"
 		"Run the knowledge base's playbook for a threat and print its "
 		"report; the\nreport is also stored with the threat. --all "
 		"investigates every threat in\nqueue order (json: one report "
 		"per line); --event first promotes a stored\nevent to a "
 		"threat. The knowledge base is --kb DIR, else $VERDICT_KB, "
-		"else\nthe installed default.\n");
+		"else\nthe installed default.\n\n"
+		"--llm has the configured model investigate with the same "
+		"read-only tools\n(see verdict(1), MODEL INVESTIGATIONS); its "
+		"report is stored beside the\nplaybook's, whose verdict stays "
+		"the threat's. --show prints the stored\nmodel report without "
+		"asking the model again. Ctrl-C cancels.\n");
 }
 
 /* Knowledge-base problems, one escaped line each. */
@@ -99,17 +116,15 @@ id_list_dispose(struct id_list *l)
 	free(l->ids);
 }
 
-/* Print the report with every line escaped for the terminal; JSON is
- * already escaped by construction. */
+/* Print rendered text with every line escaped for the terminal; JSON is
+ * already escaped by construction. Takes text. */
 static void
-print_report(const struct report *r, size_t fi, bool first)
+print_text(char *text, size_t fi, bool first, const char *id)
 {
-	char *text = formats[fi].render(r);
 	struct buf b;
 
 	if (!text) {
-		cli_error("out of memory rendering the report of %s",
-			  r->threat_id);
+		cli_error("out of memory rendering the report of %s", id);
 		return;
 	}
 	if (formats[fi].fmt == FMT_JSON) {
@@ -133,6 +148,85 @@ print_report(const struct report *r, size_t fi, bool first)
 	}
 	buf_dispose(&b);
 	free(text);
+}
+
+static void
+print_report(const struct report *r, size_t fi, bool first)
+{
+	print_text(formats[fi].render(r), fi, first, r->threat_id);
+}
+
+/* ---- --llm ---------------------------------------------------------------- */
+
+static volatile sig_atomic_t llm_cancel;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	llm_cancel = 1;
+}
+
+static void
+on_llm_progress(void *ctx, const char *what)
+{
+	const struct cli_global *g = ctx;
+
+	if (g->verbose)
+		fprintf(stderr, "verdict: %s\n", what);
+}
+
+/* One threat with the model: 0, or the exit code of the failure. */
+static int
+llm_one(struct store *st, const struct kb_data *kb,
+	const struct llm_config *cfg, struct cli_global *g, const char *id,
+	size_t fi, bool first, bool show)
+{
+	struct llm_agent_hooks hooks = {
+		.net = { .cancel = &llm_cancel, .on_progress = on_llm_progress,
+			 .ctx = g },
+	};
+	struct llm_report *r = NULL;
+	char *json = NULL;
+	int rc;
+
+	if (show)
+		rc = store_model_report_get(st, id, &json);
+	else if ((rc = llm_investigate(st, kb, cfg, &hooks, id, &r)) == 0 &&
+		 !(json = llm_report_to_json(r)))
+		rc = err_set(ERR_NOMEM, "out of memory");
+	llm_report_free(r);
+	if (rc < 0) {
+		cli_error("investigate --llm %s: %s", id, err_msg());
+		return EXIT_FAILURE_;
+	}
+	print_text(formats[fi].render_model(json), fi, first, id);
+	free(json);
+	return 0;
+}
+
+static int
+llm_run(struct store *st, const struct kb_data *kb, struct cli_global *g,
+	const struct id_list *ids, size_t fi, bool show)
+{
+	struct llm_config cfg;
+	struct sigaction sa = { .sa_handler = on_sigint }, old;
+	int rc = EXIT_OK;
+
+	llm_config_init(&cfg);
+	if (!show && llm_config_load(&cfg) < 0) {
+		cli_error("investigate --llm: %s", err_msg());
+		llm_config_dispose(&cfg);
+		return EXIT_USAGE;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+	for (size_t k = 0; k < ids->n && !llm_cancel; k++)
+		if (llm_one(st, kb, &cfg, g, ids->ids[k], fi, k == 0, show))
+			rc = EXIT_FAILURE_;
+	sigaction(SIGINT, &old, NULL);
+	llm_config_dispose(&cfg);
+	return rc;
 }
 
 /* A knowledge base the user named (--kb, $VERDICT_KB) must load; the
@@ -198,7 +292,7 @@ cmd_investigate(struct cli_global *g, int argc, char **argv)
 	const char *threat_id = NULL, *event_id = NULL, *format = "text";
 	struct kb_data *kb = NULL;
 	struct store *st = NULL;
-	bool all = false;
+	bool all = false, llm = false, show = false;
 	unsigned kb_errors = 0;
 	size_t fi, targets;
 	char *db = NULL;
@@ -214,6 +308,10 @@ cmd_investigate(struct cli_global *g, int argc, char **argv)
 			continue;
 		} else if (strcmp(a, "--all") == 0) {
 			all = true;
+		} else if (strcmp(a, "--llm") == 0) {
+			llm = true;
+		} else if (strcmp(a, "--show") == 0) {
+			show = true;
 		} else if (cli_is(a, "--event")) {
 			event_id = cli_value(argc, argv, &i, "--event");
 		} else if (cli_is(a, "--format")) {
@@ -240,6 +338,11 @@ cmd_investigate(struct cli_global *g, int argc, char **argv)
 		else
 			cli_error("investigate: --format is text, json or md");
 		investigate_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((show && !llm) || (llm && event_id)) {
+		cli_error("investigate: --show goes with --llm, and --llm "
+			  "takes a threat id or --all");
 		return EXIT_USAGE;
 	}
 	if (load_kb(g, &kb, &kb_errors) < 0) {
@@ -278,6 +381,12 @@ cmd_investigate(struct cli_global *g, int argc, char **argv)
 			goto out;
 		}
 		ids.n = 1;
+	}
+	if (llm) {
+		int lrc = llm_run(st, kb, g, &ids, fi, show);
+
+		rc = lrc ? lrc : rc;
+		goto out;
 	}
 	for (size_t k = 0; k < ids.n; k++) {
 		struct report *r = NULL;

@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* llm_report: the model's answer as a report: taken from submit_verdict,
+ * checked against the store (cited events and indicators must exist), set
+ * beside the playbook's verdict, and rendered as JSON, text or Markdown. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/jsonu.h"
+#include "core/llm_agent_int.h"
+#include "core/llm_guard.h"
+#include "core/store.h"
+
+#define MAX_CLAIMS 10
+#define MAX_CITED 20
+#define MAX_NEXT 10
+#define MAX_INDICATORS 20
+#define MAX_TEXT 2000           /* bytes of one string of the answer */
+#define MAX_TEXT_IOCS 10        /* addresses and ARNs checked per claim */
+
+static const char *const verdicts[] = {
+	"malicious", "suspicious", "benign", "inconclusive",
+};
+
+static void
+strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+llm_report_free(struct llm_report *r)
+{
+	if (!r)
+		return;
+	free(r->threat_id);
+	free(r->provider);
+	free(r->model);
+	free(r->verdict);
+	free(r->summary);
+	for (size_t i = 0; i < r->nclaims; i++) {
+		free(r->claims[i].text);
+		strv_free(r->claims[i].cited, r->claims[i].ncited);
+		strv_free(r->claims[i].unverified, r->claims[i].nunverified);
+	}
+	free(r->claims);
+	strv_free(r->next_steps, r->nnext);
+	for (size_t i = 0; i < r->nindicators; i++)
+		free(r->indicators[i].value);
+	free(r->indicators);
+	for (size_t i = 0; i < r->nsteps; i++)
+		step_result_dispose(&r->steps[i].base);
+	free(r->steps);
+	free(r->playbook_verdict);
+	injection_flags_free(r->injection, r->ninjection);
+	free(r->stopped);
+	free(r);
+}
+
+/* ---- the header: who answers, and the playbook's verdict ---------------- */
+
+static int
+copy_flags(struct llm_report *r, const cJSON *arr)
+{
+	int n = cJSON_GetArraySize(arr);
+
+	if (n <= 0)
+		return 0;
+	if (!(r->injection = calloc((size_t)n, sizeof(*r->injection))))
+		return err_set(ERR_NOMEM, "out of memory");
+	for (int i = 0; i < n; i++) {
+		const cJSON *o = cJSON_GetArrayItem(arr, i);
+		struct injection_flag *f = &r->injection[r->ninjection++];
+		const char *v[4] = { jsonu_str(o, "event"), jsonu_str(o, "field"),
+				     jsonu_str(o, "pattern"),
+				     jsonu_str(o, "excerpt") };
+
+		f->event = strdup(v[0] ? v[0] : "");
+		f->field = strdup(v[1] ? v[1] : "");
+		f->pattern = strdup(v[2] ? v[2] : "");
+		f->excerpt = strdup(v[3] ? v[3] : "");
+		if (!f->event || !f->field || !f->pattern || !f->excerpt)
+			return err_set(ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* The playbook's report, run now if the threat has none. */
+static int
+playbook_report(struct agent *a, char **json)
+{
+	const struct threat *t = investigate_threat_of(a->inv);
+	struct report *r = NULL;
+	int rc = store_report_get(a->st, t->id, json);
+
+	if (rc != ERR_NOTFOUND)
+		return rc;
+	if ((rc = investigate_threat(a->st, a->kb, t->id, &r)) < 0)
+		return rc;
+	report_free(r);
+	return store_report_get(a->st, t->id, json);
+}
+
+int
+agent_report_init(struct agent *a)
+{
+	struct llm_report *r = a->rep;
+	char *json = NULL;
+	cJSON *o;
+	int rc;
+
+	if (!(r->threat_id = strdup(investigate_threat_of(a->inv)->id)) ||
+	    !(r->provider = strdup(llm_provider_name(a->cfg->provider))) ||
+	    !(r->model = strdup(a->cfg->model)))
+		return err_set(ERR_NOMEM, "out of memory");
+	if ((rc = playbook_report(a, &json)) < 0)
+		return rc;
+	o = cJSON_Parse(json);
+	free(json);
+	if (!o)
+		return err_set(ERR_PARSE, "the playbook report of %s is not "
+			       "JSON", r->threat_id);
+	r->playbook_verdict = strdup(jsonu_str(o, "verdict")
+				     ? jsonu_str(o, "verdict") : "inconclusive");
+	r->playbook_confidence = (int)cJSON_GetNumberValue(
+		cJSON_GetObjectItemCaseSensitive(o, "confidence"));
+	rc = copy_flags(r, cJSON_GetObjectItemCaseSensitive(o, "injection"));
+	cJSON_Delete(o);
+	if (rc == 0 && !r->playbook_verdict)
+		rc = err_set(ERR_NOMEM, "out of memory");
+	return rc;
+}
+
+/* ---- the answer ------------------------------------------------------------ */
+
+/* s, cut to MAX_TEXT bytes at a character boundary. */
+static char *
+text_dup(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > MAX_TEXT) {
+		n = MAX_TEXT;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return strndup(s, n);
+}
+
+/* The strings of array key of o, at most max; false when key is there but
+ * not an array of strings. */
+static bool
+str_list(const cJSON *o, const char *key, size_t max, char ***out, size_t *n)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, key), *it;
+
+	*out = NULL;
+	*n = 0;
+	if (!arr)
+		return true;
+	if (!cJSON_IsArray(arr))
+		return false;
+	cJSON_ArrayForEach(it, arr)
+		if (!cJSON_IsString(it))
+			return false;
+	if (!(*out = calloc(max, sizeof(**out))))
+		return false;
+	cJSON_ArrayForEach(it, arr) {
+		if (*n >= max)
+			break;
+		if (!((*out)[*n] = text_dup(it->valuestring)))
+			return false;
+		(*n)++;
+	}
+	return true;
+}
+
+static bool
+known_verdict(const char *v)
+{
+	for (size_t i = 0; v && i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
+		if (strcmp(v, verdicts[i]) == 0)
+			return true;
+	return false;
+}
+
+static int
+take_claims(struct llm_report *r, const cJSON *arr, struct buf *why)
+{
+	const cJSON *it;
+
+	if (!cJSON_IsArray(arr))
+		return buf_adds(why, "`key_findings`: give an array of "
+				"{text, cited}"), 1;
+	if (!(r->claims = calloc(MAX_CLAIMS, sizeof(*r->claims))))
+		return err_set(ERR_NOMEM, "out of memory");
+	cJSON_ArrayForEach(it, arr) {
+		struct llm_claim *c;
+		const char *text = jsonu_str(it, "text");
+
+		if (r->nclaims >= MAX_CLAIMS)
+			break;
+		if (!text)
+			return buf_adds(why, "`key_findings`: each needs "
+					"`text`"), 1;
+		c = &r->claims[r->nclaims++];
+		if (!(c->text = text_dup(text)))
+			return err_set(ERR_NOMEM, "out of memory");
+		if (!str_list(it, "cited", MAX_CITED, &c->cited, &c->ncited))
+			return buf_adds(why, "`key_findings`: `cited` must be "
+					"an array of event id strings"), 1;
+	}
+	return 0;
+}
+
+/* Forget a half-taken answer so a corrected one starts clean. */
+static void
+drop_answer(struct llm_report *r)
+{
+	free(r->verdict);
+	free(r->summary);
+	for (size_t i = 0; i < r->nclaims; i++) {
+		free(r->claims[i].text);
+		strv_free(r->claims[i].cited, r->claims[i].ncited);
+	}
+	free(r->claims);
+	strv_free(r->next_steps, r->nnext);
+	r->verdict = r->summary = NULL;
+	r->claims = NULL;
+	r->nclaims = 0;
+	r->next_steps = NULL;
+	r->nnext = 0;
+}
+
+static int
+take_indicators(struct llm_report *r, const cJSON *o)
+{
+	char **v = NULL;
+	size_t n = 0;
+
+	if (!str_list(o, "indicators", MAX_INDICATORS, &v, &n))
+		return 1;
+	if (n && !(r->indicators = calloc(n, sizeof(*r->indicators)))) {
+		strv_free(v, n);
+		return err_set(ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		r->indicators[i].value = v[i];
+	r->nindicators = n;
+	free(v);
+	return 0;
+}
+
+static int
+parse_answer(struct llm_report *r, const cJSON *o, struct buf *why)
+{
+	const char *v = jsonu_str(o, "verdict"), *sum = jsonu_str(o, "summary");
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(o, "confidence");
+	int rc;
+
+	if (!known_verdict(v))
+		return buf_adds(why, "`verdict`: give malicious, suspicious, "
+				"benign or inconclusive"), 1;
+	if (!cJSON_IsNumber(conf) || conf->valuedouble < 0 ||
+	    conf->valuedouble > 100)
+		return buf_adds(why, "`confidence`: give a number from 0 to "
+				"100"), 1;
+	if (!sum)
+		return buf_adds(why, "`summary`: give a few sentences"), 1;
+	if (!(r->verdict = strdup(v)) || !(r->summary = text_dup(sum)))
+		return err_set(ERR_NOMEM, "out of memory");
+	r->confidence = (int)conf->valuedouble;
+	if ((rc = take_claims(r, cJSON_GetObjectItemCaseSensitive(o,
+			      "key_findings"), why)) != 0)
+		return rc;
+	if (!str_list(o, "next_steps", MAX_NEXT, &r->next_steps, &r->nnext))
+		return buf_adds(why, "`next_steps`: give an array of "
+				"strings"), 1;
+	if ((rc = take_indicators(r, o)) == 1)
+		buf_adds(why, "`indicators`: give an array of strings");
+	return rc;
+}
+
+int
+agent_accept_answer(struct agent *a, const char *args, struct buf *result)
+{
+	cJSON *o = args ? cJSON_Parse(args) : NULL;
+	struct buf why;
+	int rc;
+
+	buf_init(&why);
+	if (!cJSON_IsObject(o)) {
+		buf_adds(&why, "the arguments are not a valid JSON object");
+		rc = 1;
+	} else {
+		rc = parse_answer(a->rep, o, &why);
+	}
+	cJSON_Delete(o);
+	if (rc == 1) {
+		drop_answer(a->rep);
+		buf_printf(result, "{\"error\":\"submit_verdict refused: ");
+		for (const char *p = why.data ? why.data : ""; *p; p++)
+			if (*p != '"' && *p != '\\')
+				buf_addc(result, *p);
+		buf_adds(result, "\"}");
+	} else if (rc == 0) {
+		buf_adds(result, "{\"accepted\":true}");
+	}
+	buf_dispose(&why);
+	return rc;
+}
+
+int
+agent_set_stopped(struct agent *a, const char *why)
+{
+	free(a->rep->stopped);
+	return (a->rep->stopped = strdup(why)) ? 0
+		: err_set(ERR_NOMEM, "out of memory");
+}
+
+int
+agent_no_answer(struct agent *a, const char *why)
+{
+	struct llm_report *r = a->rep;
+
+	drop_answer(r);
+	if (!(r->verdict = strdup("inconclusive")) ||
+	    !(r->summary = strdup(why)))
+		return err_set(ERR_NOMEM, "out of memory");
+	r->confidence = 0;
+	return agent_set_stopped(a, "no-answer");
+}
+
+/* ---- checking the answer against the store ------------------------------ */
+
+struct hit {
+	bool found;
+};
+
+static int
+on_hit(void *ctx, int ncol, const char *const *names,
+       const char *const *values, const bool *numeric)
+{
+	((struct hit *)ctx)->found = true;
+	return 1;
+}
+
+static bool
+event_exists(struct store *st, const char *id)
+{
+	struct store_param p = { ":v", id, false, 0 };
+	struct hit h = { false };
+
+	store_query(st, "SELECT 1 FROM events WHERE id = :v LIMIT 1", &p, 1,
+		    0, on_hit, &h);
+	return h.found;
+}
+
+/* An indicator holds when an indexed column has it, or the raw record of
+ * one of the threat's own events or a step's rows shows it. */
+static bool
+indicator_seen(struct agent *a, const char *v)
+{
+	static const char *const sql[] = {
+		"SELECT 1 FROM events WHERE id = :v LIMIT 1",
+		"SELECT 1 FROM events WHERE src_ip = :v LIMIT 1",
+		"SELECT 1 FROM events WHERE actor = :v LIMIT 1",
+		"SELECT 1 FROM events WHERE resource = :v LIMIT 1",
+		"SELECT 1 FROM identities WHERE arn = :v LIMIT 1",
+		"SELECT 1 FROM threat_events te JOIN events e ON e.id ="
+		" te.event_id WHERE te.threat_id = :t AND instr(e.raw, :v) > 0"
+		" LIMIT 1",
+	};
+	struct store_param p[2] = { { ":v", v, false, 0 },
+				    { ":t", a->rep->threat_id, false, 0 } };
+
+	if (strlen(v) < 3)
+		return false;   /* too short to mean anything */
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		struct hit h = { false };
+
+		store_query(a->st, sql[i], p, 2, 0, on_hit, &h);
+		if (h.found)
+			return true;
+	}
+	for (size_t i = 0; i < a->rep->nsteps; i++) {
+		const char *rows = a->rep->steps[i].base.rows_json;
+
+		if (rows && strstr(rows, v))
+			return true;
+	}
+	return false;
+}
+
+static int
+unverified_add(struct llm_claim *c, const char *v)
+{
+	char **grown;
+
+	for (size_t i = 0; i < c->nunverified; i++)
+		if (strcmp(c->unverified[i], v) == 0)
+			return 0;
+	if (!(grown = realloc(c->unverified,
+			      (c->nunverified + 1) * sizeof(*grown))))
+		return err_set(ERR_NOMEM, "out of memory");
+	c->unverified = grown;
+	if (!(grown[c->nunverified] = strdup(v)))
+		return err_set(ERR_NOMEM, "out of memory");
+	c->nunverified++;
+	return 0;
+}
+
+/* The next token of text that looks like an IPv4 address or an ARN, or 0
+ * length; *p moves past it. */
+static size_t
+next_ioc(const char **p, const char **start)
+{
+	const char *s = *p;
+
+	for (; *s; s++) {
+		size_t n = 0, dots = 0;
+
+		if (strncmp(s, "arn:", 4) == 0 && (s == *p || !isalnum(
+		    (unsigned char)s[-1]))) {
+			while (s[n] && !isspace((unsigned char)s[n]) &&
+			       !strchr(",;)\"'", s[n]))
+				n++;
+			while (n && strchr(".:", s[n - 1]))
+				n--;
+		} else if (isdigit((unsigned char)*s) && (s == *p ||
+			   !isalnum((unsigned char)s[-1]))) {
+			while (isdigit((unsigned char)s[n]) || s[n] == '.')
+				dots += s[n++] == '.';
+			while (n && s[n - 1] == '.')
+				n--, dots--;
+			if (dots != 3 || isalnum((unsigned char)s[n]))
+				n = 0;
+		}
+		if (n) {
+			*start = s;
+			*p = s + n;
+			return n;
+		}
+	}
+	*p = s;
+	return 0;
+}
+
+static int
+verify_claim(struct agent *a, struct llm_claim *c)
+{
+	const char *p = c->text, *start;
+	size_t n, checked = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->ncited && rc == 0; i++)
+		if (!event_exists(a->st, c->cited[i]))
+			rc = unverified_add(c, c->cited[i]);
+	while (rc == 0 && checked < MAX_TEXT_IOCS &&
+	       (n = next_ioc(&p, &start))) {
+		char *ioc = strndup(start, n);
+
+		checked++;
+		if (!ioc)
+			return err_set(ERR_NOMEM, "out of memory");
+		if (!indicator_seen(a, ioc))
+			rc = unverified_add(c, ioc);
+		free(ioc);
+	}
+	return rc;
+}
+
+int
+agent_verify(struct agent *a)
+{
+	struct llm_report *r = a->rep;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->nclaims && rc == 0; i++)
+		rc = verify_claim(a, &r->claims[i]);
+	for (size_t i = 0; i < r->nindicators; i++)
+		r->indicators[i].verified = indicator_seen(a,
+							   r->indicators[i].value);
+	r->agrees = r->verdict && r->playbook_verdict &&
+		strcmp(r->verdict, r->playbook_verdict) == 0;
+	return rc;
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+static cJSON *
+str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *
+str_array(char *const *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}
+
+static cJSON *
+claims_json(const struct llm_report *r)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr && i < r->nclaims; i++) {
+		const struct llm_claim *c = &r->claims[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(arr, o);
+		cJSON_AddItemToObject(o, "text", str_or_null(c->text));
+		cJSON_AddItemToObject(o, "cited", str_array(c->cited, c->ncited));
+		cJSON_AddBoolToObject(o, "verified", c->nunverified == 0);
+		cJSON_AddItemToObject(o, "unverified",
+				      str_array(c->unverified, c->nunverified));
+	}
+	return arr;
+}
+
+static cJSON *
+steps_json(const struct llm_report *r)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr && i < r->nsteps; i++) {
+		const struct llm_step *s = &r->steps[i];
+		cJSON *o = report_step_json(&s->base);
+
+		cJSON_AddNumberToObject(o, "tokens_in", (double)s->tokens_in);
+		cJSON_AddNumberToObject(o, "tokens_out", (double)s->tokens_out);
+		cJSON_AddNumberToObject(o, "latency_ms",
+					(double)(long)(s->latency_ms + 0.5));
+		cJSON_AddNumberToObject(o, "tool_ms",
+					(double)(long)(s->tool_ms + 0.5));
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+char *
+llm_report_to_json(const struct llm_report *r)
+{
+	cJSON *o = cJSON_CreateObject(), *ind, *use;
+	char *out;
+
+	if (!o)
+		return NULL;
+	cJSON_AddItemToObject(o, "threat_id", str_or_null(r->threat_id));
+	cJSON_AddStringToObject(o, "engine", "llm");
+	cJSON_AddItemToObject(o, "provider", str_or_null(r->provider));
+	cJSON_AddItemToObject(o, "model", str_or_null(r->model));
+	cJSON_AddItemToObject(o, "verdict", str_or_null(r->verdict));
+	cJSON_AddNumberToObject(o, "confidence", r->confidence);
+	cJSON_AddItemToObject(o, "summary", str_or_null(r->summary));
+	cJSON_AddItemToObject(o, "key_findings", claims_json(r));
+	cJSON_AddItemToObject(o, "next_steps", str_array(r->next_steps,
+							 r->nnext));
+	ind = cJSON_AddArrayToObject(o, "indicators");
+	for (size_t i = 0; ind && i < r->nindicators; i++) {
+		cJSON *it = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(ind, it);
+		cJSON_AddStringToObject(it, "value", r->indicators[i].value);
+		cJSON_AddBoolToObject(it, "verified", r->indicators[i].verified);
+	}
+	cJSON_AddItemToObject(o, "steps", steps_json(r));
+	cJSON_AddItemToObject(o, "playbook_verdict",
+			      str_or_null(r->playbook_verdict));
+	cJSON_AddNumberToObject(o, "playbook_confidence",
+				r->playbook_confidence);
+	cJSON_AddBoolToObject(o, "agrees", r->agrees);
+	cJSON_AddItemToObject(o, "injection",
+			      report_injection_json(r->injection,
+						    r->ninjection));
+	use = cJSON_AddObjectToObject(o, "usage");
+	cJSON_AddNumberToObject(use, "requests", r->requests);
+	cJSON_AddNumberToObject(use, "tokens_in", (double)r->tokens_in);
+	cJSON_AddNumberToObject(use, "tokens_out", (double)r->tokens_out);
+	cJSON_AddNumberToObject(use, "seconds",
+				(double)(long)(r->seconds * 1000) / 1000);
+	cJSON_AddItemToObject(o, "stopped", str_or_null(r->stopped));
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
