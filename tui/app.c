@@ -19,6 +19,7 @@
 #include "tui/app.h"
 #include "tui/command.h"
 #include "tui/follow.h"
+#include "tui/model_job.h"
 #include "tui/paths.h"
 #include "tui/screen.h"
 #include "tui/script.h"
@@ -29,6 +30,8 @@
 /* The same while following: the follower's news shows within half a
  * second, and a steady stream reloads the queue at most twice a second. */
 #define APP_FOLLOW_TICK_MS 500
+/* A model's progress shows within a fifth of a second. */
+#define APP_MODEL_TICK_MS 200
 #define APP_SCRIPT_COLS 120
 #define APP_SCRIPT_ROWS 40
 #define APP_DEFAULT_THEME "default-dark"
@@ -61,6 +64,8 @@ struct app {
 	int status_rows_drawn;
 	bool idle_work;          /* views may have deferred work */
 	struct follow *follow;   /* --follow: the background follower */
+	struct model_job *job;   /* a model investigation running, or NULL */
+	struct model_news job_news; /* its latest news */
 	struct rline line;       /* scratch for drawing */
 };
 
@@ -766,10 +771,18 @@ act_redraw(struct app *app)
 	return REDRAW_ALL;
 }
 
+static unsigned
+act_cancel(struct app *app)
+{
+	app_model_cancel(app);
+	return REDRAW_STATUS;
+}
+
 static const struct {
 	enum action action;
 	unsigned (*fn)(struct app *app);
 } app_actions[] = {
+	{ ACTION_CANCEL, act_cancel },
 	{ ACTION_BACK, act_back },
 	{ ACTION_CLOSE, act_close },
 	{ ACTION_QUIT, act_quit },
@@ -1017,13 +1030,96 @@ follow_check(struct app *app)
 	return true;
 }
 
+/* ---- the model's investigation in the background ---------------------- */
+
+int
+app_model_start(struct app *app, const char *id)
+{
+	char *kb;
+	int rc;
+
+	if (app->job) {
+		app_error(app, "the model is investigating %s; x cancels it",
+			  model_job_threat(app->job));
+		return ERR_USAGE;
+	}
+	if (app->o.readonly) {
+		app_error(app, "read-only: running the model is refused "
+			  "(--readonly)");
+		return ERR_READONLY;
+	}
+	if (!(kb = app_kb_path(app)))
+		return ERR_NOMEM;
+	rc = model_job_start(app->o.db, kb, id, &app->job);
+	free(kb);
+	if (rc < 0) {
+		app_error(app, "model: %s", err_msg());
+		return rc;
+	}
+	memset(&app->job_news, 0, sizeof(app->job_news));
+	app_status(app, "model: investigating %s (x cancels)", id);
+	return 0;
+}
+
+void
+app_model_cancel(struct app *app)
+{
+	if (!app->job) {
+		app_status(app, "no model investigation is running");
+		return;
+	}
+	model_job_cancel(app->job);
+	app_status(app, "model: cancelling %s", model_job_threat(app->job));
+}
+
+bool
+app_model_progress(struct app *app, const char *id, char *buf, size_t n)
+{
+	if (!app->job || strcmp(model_job_threat(app->job), id) != 0)
+		return false;
+	snprintf(buf, n, "%s; %zu step%s, %ld tokens so far",
+		 app->job_news.progress[0] ? app->job_news.progress
+		 : "starting", app->job_news.steps,
+		 app->job_news.steps == 1 ? "" : "s", app->job_news.tokens);
+	return true;
+}
+
+/* Show the job's news; when it is over, say how it ended and let the view
+ * on top read the store again. */
+static bool
+model_check(struct app *app)
+{
+	struct model_news *n = &app->job_news;
+	struct view *v = top(app);
+
+	if (!model_job_poll(app->job, n))
+		return false;
+	if (!n->finished)
+		app_status(app, "model: %s: %s (x cancels)", n->threat,
+			   n->progress);
+	else if (n->rc < 0)
+		app_error(app, "model: %s: %s", n->threat, n->error);
+	else
+		app_status(app, "model: %s: %s; playbook %s: %s", n->threat,
+			   n->verdict, n->playbook, n->agrees ? "agrees"
+			   : "DISAGREES (the playbook verdict stands)");
+	if (n->finished) {
+		model_job_free(app->job);
+		app->job = NULL;
+	}
+	if (v->ops == &view_model_ops && v->ops->refresh(v) < 0)
+		app_error(app, "%s", err_msg());
+	app->dirty |= REDRAW_ALL;
+	return true;
+}
+
 void
 app_wait(struct app *app, unsigned ms)
 {
 	struct timespec step = { 0, 20 * 1000000L };
 
 	for (unsigned waited = 0; waited < ms; waited += 20) {
-		if (follow_check(app))
+		if (follow_check(app) || model_check(app))
 			return;
 		nanosleep(&step, NULL);
 	}
@@ -1055,12 +1151,13 @@ run_terminal(struct app *app)
 		draw(app);
 		/* Deferred work waits for a frame on screen and for no key. */
 		key = screen_key(app->scr, app->idle_work ? 0
+				 : app->job ? APP_MODEL_TICK_MS
 				 : app->follow ? APP_FOLLOW_TICK_MS : APP_TICK_MS);
 		if (key >= 0)
 			app_key(app, key);
 		else if (app->idle_work)
 			app->idle_work = run_idle(app);
-		else if (!follow_check(app))
+		else if (!follow_check(app) && !model_check(app))
 			tick(app);
 	}
 }
@@ -1164,6 +1261,7 @@ app_run(struct store *st, const struct app_opts *opts)
 out:
 	/* Stopped first: it must not outlive the store or the terminal. */
 	follow_stop(app.follow);
+	model_job_free(app.job);
 	screen_close(app.scr);
 	if (script)
 		fclose(script);

@@ -81,6 +81,15 @@ void app_set_queue_filter(struct app *app, const char *filter);
 const char *app_queue_sort(const struct app *app);
 void app_set_queue_sort(struct app *app, const char *sort);
 
+/* Start the model's investigation of threat id in the background (refused
+ * read-only, or while another runs); progress and the outcome go to the
+ * status line, and a model view on top is refreshed as it goes. */
+int app_model_start(struct app *app, const char *id);
+void app_model_cancel(struct app *app);
+/* The running job's progress on threat id into buf; false when no job runs
+ * for id. */
+bool app_model_progress(struct app *app, const char *id, char *buf, size_t n);
+
 /* Leave the console after this key. */
 void app_quit(struct app *app);
 /* Switch to the named theme; on failure the current one stays. */

@@ -19,6 +19,7 @@
 	X(EVIDENCE, "evidence") \
 	X(BLAST, "blast") \
 	X(HISTORY, "history") \
+	X(MODEL, "model") \
 	X(HELP, "help")
 
 enum keymap_scope {
@@ -66,7 +67,10 @@ enum keymap_scope {
 	X(SET_NEW, "set-new", true, "mark the threat as new again") \
 	X(INVESTIGATE, "investigate", true, "run the investigation again") \
 	X(AGREE, "agree", true, "agree with the verdict: a decision in the knowledge base") \
-	X(OVERRIDE, "override", true, "override the verdict: :feedback THREAT VERDICT NOTE")
+	X(OVERRIDE, "override", true, "override the verdict: :feedback THREAT VERDICT NOTE") \
+	X(MODEL, "model", false, "open the model's investigation (runs the model when there is none)") \
+	X(MODEL_RUN, "model-run", true, "run the model's investigation again") \
+	X(CANCEL, "cancel", false, "cancel the running model investigation")
 
 enum action {
 #define KEYMAP_ACTION_ENUM(id, name, changes, help) ACTION_##id,

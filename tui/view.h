@@ -74,6 +74,7 @@ extern const struct view_ops view_blast_ops;
 extern const struct view_ops view_help_ops;
 extern const struct view_ops view_history_ops;
 extern const struct view_ops view_history_diff_ops;
+extern const struct view_ops view_model_ops;
 
 /* The queue's column names (NULL-terminated), for :sort and completion;
  * view_queue_column gives a name's index or -1. */

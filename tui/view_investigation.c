@@ -864,6 +864,15 @@ act_override(struct view *v)
 }
 
 static unsigned
+act_model(struct view *v)
+{
+	struct inv *iv = v->priv;
+
+	app_push(v->app, &view_model_ops, iv->id);
+	return REDRAW_ALL;
+}
+
+static unsigned
 act_reload(struct view *v)
 {
 	if (inv_refresh(v) < 0)
@@ -886,6 +895,7 @@ static const struct {
 	{ ACTION_INVESTIGATE, act_investigate },
 	{ ACTION_AGREE, act_agree },
 	{ ACTION_OVERRIDE, act_override },
+	{ ACTION_MODEL, act_model },
 	{ ACTION_RELOAD, act_reload },
 };
 

@@ -741,6 +741,17 @@ act_blast(struct view *v)
 	return REDRAW_ALL;
 }
 
+/* M: the model's investigation beside the playbook's. */
+static unsigned
+act_model(struct view *v)
+{
+	const char *id = current_id(v);
+
+	if (id)
+		app_push(v->app, &view_model_ops, id);
+	return REDRAW_ALL;
+}
+
 /* The knowledge base's history: whose decisions taught the agent what. */
 static unsigned
 act_history(struct view *v)
@@ -823,6 +834,7 @@ static const struct {
 } queue_actions[] = {
 	{ ACTION_OPEN, act_open },
 	{ ACTION_BLAST, act_blast },
+	{ ACTION_MODEL, act_model },
 	{ ACTION_HISTORY, act_history },
 	{ ACTION_SORT_NEXT, act_sort_next },
 	{ ACTION_SORT_REVERSE, act_sort_reverse },
