@@ -781,6 +781,44 @@ no_playbook(struct inv *iv, struct report *r)
 	return 0;
 }
 
+/* One key finding, scored zero, that names the manipulation attempt: an
+ * analyst reads it with the rest, and it moves nothing. */
+static int
+flag_finding(struct report *r)
+{
+	struct key_finding *grown, *kf;
+	struct buf b;
+	int rc = 0;
+
+	if (!(grown = realloc(r->keys, (r->nkeys + 1) * sizeof(*grown))))
+		return err_set(ERR_NOMEM, "out of memory");
+	r->keys = grown;
+	kf = &grown[r->nkeys++];
+	memset(kf, 0, sizeof(*kf));
+	buf_init(&b);
+	buf_printf(&b, "Text in the evidence reads like instructions to an "
+		   "automated analyst (%zu attempt%s:", r->ninjection,
+		   r->ninjection == 1 ? "" : "s");
+	for (size_t i = 0, shown = 0; i < r->ninjection; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(r->injection[k].pattern,
+				      r->injection[i].pattern) == 0;
+		if (!seen)
+			buf_printf(&b, "%s %s", shown++ ? "," : "",
+				   r->injection[i].pattern);
+	}
+	buf_adds(&b, ")");
+	buf_adds(&b, "; it was flagged, not followed, and does not change "
+		 "the verdict");
+	if (!(kf->text = buf_detach(&b)))
+		return err_set(ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < r->ninjection && rc == 0; i++)
+		rc = cite_add(&kf->cited, &kf->ncited, NULL, r->injection[i].event);
+	return rc;
+}
+
 /* Hand the triggers' injection flags to the report, in event order. */
 static int
 collect_flags(struct inv *iv, struct report *r)
@@ -804,7 +842,7 @@ collect_flags(struct inv *iv, struct report *r)
 		tr->flags = NULL;
 		tr->nflags = 0;
 	}
-	return 0;
+	return flag_finding(r);
 }
 
 int

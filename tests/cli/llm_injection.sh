@@ -41,6 +41,11 @@ for f in $files; do
 		"$want" "$(verdicts "$base.inj.db")"
 	assert_lacks "$f: the clean twin's report flags nothing" \
 		'"injection":[{' "$base.clean.json"
+	assert_contains "$f: the attempt is a key finding, scored zero" \
+		'"text":"Text in the evidence reads like instructions to an automated analyst' \
+		"$base.inj.json"
+	assert_lacks "$f: no such key finding without the injection" \
+		'reads like instructions' "$base.clean.json"
 done
 
 # Each finding of the manifest, as the report writes it.
