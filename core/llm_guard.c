@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -226,6 +227,35 @@ add_label(struct buf *b, const char *label)
 	return rc;
 }
 
+/* Telemetry that forges a block marker ("-----END DATA ...") loses the
+ * dashes: however the model reads boundaries, no line of data looks like
+ * one. Takes s; returns the new text or NULL. */
+static char *
+defuse_markers(char *s)
+{
+	static const char *const marks[] = { "-----begin data", "-----end data" };
+	struct buf out;
+
+	buf_init(&out);
+	for (const char *p = s; *p;) {
+		size_t hit = 0;
+
+		for (size_t i = 0; i < 2 && !hit; i++)
+			if (strncasecmp(p, marks[i], strlen(marks[i])) == 0)
+				hit = strlen(marks[i]);
+		if (hit) {
+			buf_adds(&out, "[forged marker: ");
+			buf_add(&out, p + 5, hit - 5);
+			buf_addc(&out, ']');
+			p += hit;
+		} else {
+			buf_addc(&out, *p++);
+		}
+	}
+	free(s);
+	return out.data ? buf_detach(&out) : strdup("");
+}
+
 int
 llm_guard_block(struct buf *b, const char *boundary, const char *label,
 		const char *text)
@@ -237,7 +267,8 @@ llm_guard_block(struct buf *b, const char *boundary, const char *label,
 	if (!boundary_ok(boundary))
 		return err_set(ERR_USAGE, "data block boundary is not 32 "
 			       "lowercase hex digits");
-	if (!(clean = llm_guard_clean(text, text ? strlen(text) : 0, NULL)))
+	if (!(clean = llm_guard_clean(text, text ? strlen(text) : 0, NULL)) ||
+	    !(clean = defuse_markers(clean)))
 		return err_set(ERR_NOMEM, "out of memory cleaning a data block");
 	if (strstr(clean, boundary)) {
 		rc = err_set(ERR_FIELD, "data block `%.64s`: the text contains "
