@@ -198,7 +198,10 @@ llm_one(struct store *st, const struct kb_data *kb,
 	llm_report_free(r);
 	if (rc < 0) {
 		cli_error("investigate --llm %s: %s", id, err_msg());
-		return EXIT_FAILURE_;
+		/* The model's side failing (or a cancel) is not the store's:
+		 * the playbook report stands, so only "done, with a failure". */
+		return rc <= LLM_ERR_HTTP && rc >= LLM_ERR_CONFIG ? EXIT_PARTIAL
+			: EXIT_FAILURE_;
 	}
 	print_text(formats[fi].render_model(json), fi, first, id);
 	free(json);
@@ -221,9 +224,12 @@ llm_run(struct store *st, const struct kb_data *kb, struct cli_global *g,
 	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
-	for (size_t k = 0; k < ids->n && !llm_cancel; k++)
-		if (llm_one(st, kb, &cfg, g, ids->ids[k], fi, k == 0, show))
-			rc = EXIT_FAILURE_;
+	for (size_t k = 0; k < ids->n && !llm_cancel; k++) {
+		int one = llm_one(st, kb, &cfg, g, ids->ids[k], fi, k == 0,
+				  show);
+
+		rc = one > rc ? one : rc;
+	}
 	sigaction(SIGINT, &old, NULL);
 	llm_config_dispose(&cfg);
 	return rc;
