@@ -24,6 +24,7 @@ import os
 import re
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -1422,8 +1423,15 @@ def main():
 	ap.add_argument("--port-file", required=True)
 	ap.add_argument("--log", required=True)
 	ap.add_argument("--verbose", action="store_true")
+	ap.add_argument("--tls-cert", help="serve HTTPS with this certificate "
+			"(PEM, key included or in --tls-key)")
+	ap.add_argument("--tls-key")
 	args = ap.parse_args()
 	server = Server(("127.0.0.1", 0), Handler)
+	if args.tls_cert:
+		ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+		ctx.load_cert_chain(args.tls_cert, args.tls_key)
+		server.socket = ctx.wrap_socket(server.socket, server_side=True)
 	server.counters = Counters()
 	server.log_lock = threading.Lock()
 	server.log_path = args.log

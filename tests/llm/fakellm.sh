@@ -15,11 +15,11 @@ if ! command -v python3 >/dev/null 2>&1; then
 	exit 77
 fi
 
-# fakellm_start: the server on a free port in $PORT, its log in $LLM_LOG;
-# it is killed when the test exits, whatever way it exits.
+# fakellm_start [SERVER OPTIONS]: the server on a free port in $PORT, its
+# log in $LLM_LOG; it is killed when the test exits, whatever way it exits.
 fakellm_start() {
 	LLM_LOG=$T/llm.log
-	python3 "$FAKELLM" --port-file "$T/llm.port" --log "$LLM_LOG" \
+	python3 "$FAKELLM" --port-file "$T/llm.port" --log "$LLM_LOG" "$@" \
 		2>"$T/llm.err" &
 	fake_pid=$!
 	trap 'kill "$fake_pid" 2>/dev/null; rm -rf "$T"' EXIT
