@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "core/error.h"
 
@@ -29,7 +30,12 @@ static const struct {
 int
 err_setv(int code, const char *fmt, va_list ap)
 {
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	char msg[sizeof(last_msg)];
+
+	/* Formatted aside first: a caller may pass err_msg() itself, to wrap
+	 * the last message in a new one. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	memcpy(last_msg, msg, sizeof(msg));
 	return code;
 }
 

@@ -24,9 +24,6 @@
 
 #define MAX_PROMPT_EVENTS 20     /* triggering events shown to the model */
 #define MAX_EVENT_BYTES 16384    /* of one raw record */
-#define SQL_DEFAULT_ROWS 50
-#define SQL_MAX_ROWS 200
-#define FIRST_SEEN_DEFAULT_DAYS 30
 #define MAX_FORCED_TRIES 2
 
 static int64_t

@@ -180,8 +180,9 @@ apply(struct llm_config *cfg, const struct setting *s, const char *value,
 		return 0;
 	case SET_PROVIDER:
 		if (llm_provider_parse(value, (enum llm_provider *)p) < 0)
-			return err_set(LLM_ERR_CONFIG, "%s: `%s`: %s", where,
-				       s->key, err_msg());
+			return err_set(LLM_ERR_CONFIG, "%s: `%s`: \"%s\" is not "
+				       "openai, anthropic or ollama", where,
+				       s->key, value);
 		return 0;
 	case SET_LONG:
 	case SET_INT:

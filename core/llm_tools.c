@@ -349,9 +349,9 @@ static const struct tool_def tools[] = {
 	{ { "sql", "Read-only SQL (SQLite) over the tables events, identities, "
 	    "threats and threat_events. Writes are refused; at most max_rows "
 	    "rows (default 50, at most 200) and a time limit. Select the id "
-	    "column to cite events. Parameters :actor, :src_ip, :resource, "
-	    ":win_start and :win_end (the evidence window, UTC ns) are bound "
-	    "from the threat.",
+	    "column to cite events. Parameters :threat_id, :actor, :src_ip, "
+	    ":resource, :host, :account, :region, :win_start and :win_end "
+	    "(the evidence window, UTC ns) are bound from the threat.",
 	    "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":"
 	    "\"string\"},\"max_rows\":{\"type\":\"integer\",\"minimum\":1,"
 	    "\"maximum\":200}},\"required\":[\"query\"]}" }, tool_sql },

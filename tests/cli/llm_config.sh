@@ -83,7 +83,23 @@ bare investigate --llm "$THREAT" --format json
 assert_rc "config file: works" 0
 assert_eq "config file: its model and stream setting" '["fake-agent-config",false]' \
 	"$(lq '[L[0]["body"]["model"], L[0]["body"]["stream"]]' fake-agent-config)"
-rm -f "$XDG_CONFIG_HOME/verdict/config"
+
+# A bad line is named by file and line, and nothing is asked of a model.
+CFG=$XDG_CONFIG_HOME/verdict/config
+bad_config() {
+	printf '[llm]\nprovider = openai\nmodel = fake-agent-badcfg\n%s\n' "$2" >"$CFG"
+	bare investigate --llm "$THREAT"
+	assert_rc "config $1: a usage error" 2
+	assert_contains "config $1: file and line named" "$CFG:4:" "$T/err"
+	assert_contains "config $1: says what is wrong" "$3" "$T/err"
+}
+bad_config "api_key" "api_key = sk-in-the-file" "keys do not belong in the configuration file"
+assert_lacks "config api_key: the key is not repeated" "sk-in-the-file" "$T/err"
+bad_config "unknown setting" "temprature = 0.2" "unknown setting \`temprature\`"
+bad_config "bad number" "max_steps = many" "\`max_steps\`: \"many\" is not a whole number from 1 to 200"
+bad_config "bad provider" "provider = gemini" "\`provider\`: \"gemini\" is not openai, anthropic or ollama"
+assert_eq "bad config: no request made" 0 "$(lq 'len(L)' fake-agent-badcfg)"
+rm -f "$CFG"
 
 # ---- the key stays secret -------------------------------------------------------------
 # Each run traces to its own file; the server echoes the key in error

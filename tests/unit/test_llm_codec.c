@@ -809,9 +809,19 @@ test_backoff(void)
 	CHECK(d >= 750 && d <= 1000);
 }
 
+/* Errors are wrapped as they travel up: "openai: " + the message before. */
+static void
+test_error_wrap(void)
+{
+	err_set(LLM_ERR_NET, "connection reset");
+	CHECK_INT(err_set(LLM_ERR_NET, "openai: %s", err_msg()), LLM_ERR_NET);
+	CHECK_STR(err_msg(), "openai: connection reset");
+}
+
 int
 main(void)
 {
+	test_error_wrap();
 	test_openai_request();
 	test_openai_null_content();
 	test_anthropic_request();
