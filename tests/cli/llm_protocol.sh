@@ -224,6 +224,20 @@ for provider in openai anthropic ollama; do
 	assert_rc "loop ($provider): exit 0" 0
 	assert_eq "loop ($provider): stopped by the step budget" \
 		'["budget:steps",3]' "$(rj '[r["stopped"], len(r["steps"])]')"
+	# The token budget: the first reply already spends 100 tokens.
+	LLM_ENV="VERDICT_LLM_MAX_TOKENS=100 VERDICT_LLM_MAX_STEPS=50"
+	llm_run $provider false fake-loop-tokens-$provider "$THREAT" --format json
+	assert_eq "loop ($provider): stopped by the token budget" \
+		'["budget:tokens","suspicious"]' "$(rj '[r["stopped"], r["verdict"]]')"
+	assert_eq "loop ($provider): one step, then the forced answer" \
+		'[1,2]' "$(rj '[len(r["steps"]), r["usage"]["requests"]]')"
+	# The time budget: a model that never stops is stopped within it.
+	LLM_ENV="VERDICT_LLM_MAX_SECONDS=1 VERDICT_LLM_MAX_STEPS=200 VERDICT_LLM_MAX_TOKENS=100000000"
+	llm_run $provider false fake-loop-time-$provider "$THREAT" --format json
+	assert_eq "loop ($provider): stopped by the time budget" \
+		'"budget:time"' "$(rj 'r["stopped"]')"
+	assert_eq "loop ($provider): within the budget and one answer" \
+		true "$(rj 'r["usage"]["seconds"] < 3')"
 	LLM_ENV=
 done
 
