@@ -1106,9 +1106,14 @@ model_check(struct app *app)
 	if (n->finished) {
 		model_job_free(app->job);
 		app->job = NULL;
-	}
-	if (v->ops == &view_model_ops && v->ops->refresh(v) < 0)
+		/* Every view above the queue may show the model's verdict. */
+		for (size_t i = app->depth; i-- > 1;)
+			if (app->stack[i]->ops->refresh &&
+			    app->stack[i]->ops->refresh(app->stack[i]) < 0)
+				app_error(app, "%s", err_msg());
+	} else if (v->ops == &view_model_ops && v->ops->refresh(v) < 0) {
 		app_error(app, "%s", err_msg());
+	}
 	app->dirty |= REDRAW_ALL;
 	return true;
 }

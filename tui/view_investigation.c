@@ -51,6 +51,8 @@ struct inv {
 	size_t width;        /* the doc was laid out for this width */
 	size_t detail_row;   /* first row of the step detail */
 	size_t list_row;     /* first row of the step list */
+	char model[32];      /* the model's verdict, "" when it has none */
+	bool model_agrees;
 };
 
 /* ---- the document --------------------------------------------------------- */
@@ -230,6 +232,16 @@ build_header(struct inv *iv)
 			render_str(&d->line, "   playbook ", STYLE_DIM);
 			render_str(&d->line, jstr(r, "playbook"), STYLE_NORMAL);
 		}
+	}
+	/* The model's verdict sits beside the playbook's, never in its
+	 * place. */
+	if (iv->model[0] && (d = doc_add(iv, DL_TEXT))) {
+		render_str(&d->line, "Model   ", STYLE_HEADER);
+		render_str(&d->line, iv->model, view_verdict_style(iv->model));
+		render_str(&d->line, iv->model_agrees ? "   agrees"
+			   : "   DISAGREES: the playbook verdict stands",
+			   iv->model_agrees ? STYLE_DIM : STYLE_ERROR);
+		render_str(&d->line, "   (M opens it)", STYLE_DIM);
 	}
 	if (iv->have_threat) {
 		if ((d = doc_add(iv, DL_TEXT))) {
@@ -577,6 +589,27 @@ on_threat(void *ctx, const struct threat *t)
 	return 1;    /* one is all there is */
 }
 
+/* The model's verdict on the threat, if it has investigated. */
+static void
+load_model(struct inv *iv, struct store *st)
+{
+	char *json = NULL;
+	cJSON *o;
+
+	iv->model[0] = '\0';
+	if (store_model_report_get(st, iv->id, &json) < 0) {
+		err_clear();
+		return;
+	}
+	if ((o = cJSON_Parse(json)) && jstr(o, "verdict")) {
+		snprintf(iv->model, sizeof(iv->model), "%s", jstr(o, "verdict"));
+		iv->model_agrees = cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(o, "agrees"));
+	}
+	cJSON_Delete(o);
+	free(json);
+}
+
 static int
 inv_refresh(struct view *v)
 {
@@ -608,6 +641,7 @@ inv_refresh(struct view *v)
 				     iv->id);
 	}
 	free(json);
+	load_model(iv, app_store(v->app));
 	iv->nsteps = (size_t)cJSON_GetArraySize(
 		cJSON_GetObjectItemCaseSensitive(iv->report, "steps"));
 	if (iv->step >= iv->nsteps)

@@ -82,6 +82,13 @@ assert_contains "the title bar names both verdicts" "model suspicious  playbook 
 assert_contains "the claims are checked" "UNVERIFIED, not in the store: evt-fabricated-0001" "$T/run.txt"
 assert_contains "the steps are listed" "steps (each a tool call of the model)" "$T/run.txt"
 assert_contains "the status line says how it ended" "playbook $(echo "$pbv" | tr -d '"'): DISAGREES" "$T/run.txt"
+tm send-keys -t run Escape
+if wait_for run "DISAGREES: the playbook verdict stands"; then
+	pass "back in the investigation, the model's verdict is beside the playbook's"
+else
+	flunk "back in the investigation, the model's verdict is beside the playbook's" \
+		"$(screen run)"
+fi
 assert_eq "the model report is stored" 1 \
 	"$(sql1 "SELECT count(*) FROM model_reports WHERE threat_id = '$benign'")"
 assert_eq "the playbook verdict stands" "$pbv" \
