@@ -20,6 +20,7 @@
 #include "core/jsonu.h"
 #include "core/llm_guard.h"
 #include "core/store.h"
+#include "core/strv.h"
 #include "core/trace.h"
 
 #define MAX_TRIGGER_EVENTS 200  /* triggering events read per threat */
@@ -323,14 +324,6 @@ cite_add(char ***list, size_t *n, const char *prefix, const char *id)
 	return 0;
 }
 
-static void
-strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* The ids behind a fired rule: the rows its row predicates matched, else
  * the kind's default rows (new values, listed values...), else every row. */
 static int
@@ -424,7 +417,7 @@ investigate_apply_rules(struct inv *iv, struct step_run *sr, size_t step_index)
 			rc = fired_push(iv, &f);
 		if (rc < 0) {
 			free(f.text);
-			strv_free(f.cited, f.ncited);
+			strv_free_array(f.cited, f.ncited);
 			goto next;
 		}
 		sr->out->score += rule->score;
@@ -607,7 +600,7 @@ summarize(const struct inv *iv, const struct report *r, int prior)
 }
 
 static int
-strv_push(char ***v, size_t *n, const char *s)
+push_str(char ***v, size_t *n, const char *s)
 {
 	char **grown;
 
@@ -652,7 +645,7 @@ next_steps(struct inv *iv, struct report *r)
 			buf_init(&text);
 			rc = cond_template_expand(tm, &env, &text);
 			if (rc == 0 && text.data)
-				rc = strv_push(&r->next_steps, &r->nnext, text.data);
+				rc = push_str(&r->next_steps, &r->nnext, text.data);
 			buf_dispose(&text);
 		}
 		cond_free(own_cond);
@@ -703,7 +696,7 @@ inv_dispose(struct inv *iv)
 	free(iv->blast_err);
 	for (size_t i = 0; i < iv->nfired; i++) {
 		free(iv->fired[i].text);
-		strv_free(iv->fired[i].cited, iv->fired[i].ncited);
+		strv_free_array(iv->fired[i].cited, iv->fired[i].ncited);
 	}
 	free(iv->fired);
 	for (size_t i = 0; i < iv->nreq; i++)
@@ -742,7 +735,7 @@ run_playbook(struct inv *iv, struct report *r)
 			return rc;
 		r->score += r->steps[i].score;
 		if (r->steps[i].gap &&
-		    (rc = strv_push(&r->raise, &r->nraise, r->steps[i].gap)) < 0)
+		    (rc = push_str(&r->raise, &r->nraise, r->steps[i].gap)) < 0)
 			return rc;
 	}
 	r->verdict = strdup(r->real ? verdict_for(pb, r->score) : "benign");
@@ -774,7 +767,7 @@ no_playbook(struct inv *iv, struct report *r)
 	buf_init(&b);
 	buf_printf(&b, "A playbook that applies to %s",
 		   iv->t.detection ? iv->t.detection : "this detection");
-	rc = b.data ? strv_push(&r->raise, &r->nraise, b.data) : ERR_NOMEM;
+	rc = b.data ? push_str(&r->raise, &r->nraise, b.data) : ERR_NOMEM;
 	buf_dispose(&b);
 	if (rc < 0 || !r->verdict || !r->summary)
 		return err_set(ERR_NOMEM, "out of memory");

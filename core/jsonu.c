@@ -136,3 +136,19 @@ jsonu_has_all(const cJSON *obj, ...)
 	va_end(ap);
 	return ok;
 }
+
+cJSON *
+jsonu_str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+cJSON *
+jsonu_strv(char *const *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+	return a;
+}

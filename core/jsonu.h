@@ -36,4 +36,9 @@ bool jsonu_isnull(const cJSON *item);
 /* An object has every one of the keys, a list ending in (char *)NULL. */
 bool jsonu_has_all(const cJSON *obj, ...);
 
+/* s as a JSON string, or null when s is NULL (new item). */
+cJSON *jsonu_str_or_null(const char *s);
+/* n strings as a JSON array (new item). */
+cJSON *jsonu_strv(char *const *v, size_t n);
+
 #endif

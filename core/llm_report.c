@@ -17,6 +17,7 @@
 #include "core/llm_agent_int.h"
 #include "core/llm_guard.h"
 #include "core/store.h"
+#include "core/strv.h"
 
 #define MAX_CLAIMS 10
 #define MAX_CITED 20
@@ -28,14 +29,6 @@
 static const char *const verdicts[] = {
 	"malicious", "suspicious", "benign", "inconclusive",
 };
-
-static void
-strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 void
 llm_report_free(struct llm_report *r)
@@ -49,11 +42,11 @@ llm_report_free(struct llm_report *r)
 	free(r->summary);
 	for (size_t i = 0; i < r->nclaims; i++) {
 		free(r->claims[i].text);
-		strv_free(r->claims[i].cited, r->claims[i].ncited);
-		strv_free(r->claims[i].unverified, r->claims[i].nunverified);
+		strv_free_array(r->claims[i].cited, r->claims[i].ncited);
+		strv_free_array(r->claims[i].unverified, r->claims[i].nunverified);
 	}
 	free(r->claims);
-	strv_free(r->next_steps, r->nnext);
+	strv_free_array(r->next_steps, r->nnext);
 	for (size_t i = 0; i < r->nindicators; i++)
 		free(r->indicators[i].value);
 	free(r->indicators);
@@ -230,10 +223,10 @@ drop_answer(struct llm_report *r)
 	free(r->summary);
 	for (size_t i = 0; i < r->nclaims; i++) {
 		free(r->claims[i].text);
-		strv_free(r->claims[i].cited, r->claims[i].ncited);
+		strv_free_array(r->claims[i].cited, r->claims[i].ncited);
 	}
 	free(r->claims);
-	strv_free(r->next_steps, r->nnext);
+	strv_free_array(r->next_steps, r->nnext);
 	r->verdict = r->summary = NULL;
 	r->claims = NULL;
 	r->nclaims = 0;
@@ -250,7 +243,7 @@ take_indicators(struct llm_report *r, const cJSON *o)
 	if (!str_list(o, "indicators", MAX_INDICATORS, &v, &n))
 		return 1;
 	if (n && !(r->indicators = calloc(n, sizeof(*r->indicators)))) {
-		strv_free(v, n);
+		strv_free_array(v, n);
 		return err_set(ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
@@ -498,22 +491,6 @@ agent_verify(struct agent *a)
 /* ---- JSON ------------------------------------------------------------------- */
 
 static cJSON *
-str_or_null(const char *s)
-{
-	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
-static cJSON *
-str_array(char *const *v, size_t n)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; a && i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
-	return a;
-}
-
-static cJSON *
 claims_json(const struct llm_report *r)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -523,11 +500,11 @@ claims_json(const struct llm_report *r)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddItemToArray(arr, o);
-		cJSON_AddItemToObject(o, "text", str_or_null(c->text));
-		cJSON_AddItemToObject(o, "cited", str_array(c->cited, c->ncited));
+		cJSON_AddItemToObject(o, "text", jsonu_str_or_null(c->text));
+		cJSON_AddItemToObject(o, "cited", jsonu_strv(c->cited, c->ncited));
 		cJSON_AddBoolToObject(o, "verified", c->nunverified == 0);
 		cJSON_AddItemToObject(o, "unverified",
-				      str_array(c->unverified, c->nunverified));
+				      jsonu_strv(c->unverified, c->nunverified));
 	}
 	return arr;
 }
@@ -560,15 +537,15 @@ llm_report_to_json(const struct llm_report *r)
 
 	if (!o)
 		return NULL;
-	cJSON_AddItemToObject(o, "threat_id", str_or_null(r->threat_id));
+	cJSON_AddItemToObject(o, "threat_id", jsonu_str_or_null(r->threat_id));
 	cJSON_AddStringToObject(o, "engine", "llm");
-	cJSON_AddItemToObject(o, "provider", str_or_null(r->provider));
-	cJSON_AddItemToObject(o, "model", str_or_null(r->model));
-	cJSON_AddItemToObject(o, "verdict", str_or_null(r->verdict));
+	cJSON_AddItemToObject(o, "provider", jsonu_str_or_null(r->provider));
+	cJSON_AddItemToObject(o, "model", jsonu_str_or_null(r->model));
+	cJSON_AddItemToObject(o, "verdict", jsonu_str_or_null(r->verdict));
 	cJSON_AddNumberToObject(o, "confidence", r->confidence);
-	cJSON_AddItemToObject(o, "summary", str_or_null(r->summary));
+	cJSON_AddItemToObject(o, "summary", jsonu_str_or_null(r->summary));
 	cJSON_AddItemToObject(o, "key_findings", claims_json(r));
-	cJSON_AddItemToObject(o, "next_steps", str_array(r->next_steps,
+	cJSON_AddItemToObject(o, "next_steps", jsonu_strv(r->next_steps,
 							 r->nnext));
 	ind = cJSON_AddArrayToObject(o, "indicators");
 	for (size_t i = 0; ind && i < r->nindicators; i++) {
@@ -580,7 +557,7 @@ llm_report_to_json(const struct llm_report *r)
 	}
 	cJSON_AddItemToObject(o, "steps", steps_json(r));
 	cJSON_AddItemToObject(o, "playbook_verdict",
-			      str_or_null(r->playbook_verdict));
+			      jsonu_str_or_null(r->playbook_verdict));
 	cJSON_AddNumberToObject(o, "playbook_confidence",
 				r->playbook_confidence);
 	cJSON_AddBoolToObject(o, "agrees", r->agrees);
@@ -593,7 +570,7 @@ llm_report_to_json(const struct llm_report *r)
 	cJSON_AddNumberToObject(use, "tokens_out", (double)r->tokens_out);
 	cJSON_AddNumberToObject(use, "seconds",
 				(double)(long)(r->seconds * 1000) / 1000);
-	cJSON_AddItemToObject(o, "stopped", str_or_null(r->stopped));
+	cJSON_AddItemToObject(o, "stopped", jsonu_str_or_null(r->stopped));
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return out;

@@ -11,14 +11,8 @@
 
 #include "core/buf.h"
 #include "core/investigate.h"
-
-static void
-strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
+#include "core/jsonu.h"
+#include "core/strv.h"
 
 void
 report_free(struct report *r)
@@ -30,14 +24,14 @@ report_free(struct report *r)
 	free(r->kb_version);
 	free(r->verdict);
 	free(r->real_reason);
-	strv_free(r->raise, r->nraise);
+	strv_free_array(r->raise, r->nraise);
 	free(r->summary);
 	for (size_t i = 0; i < r->nkeys; i++) {
 		free(r->keys[i].text);
-		strv_free(r->keys[i].cited, r->keys[i].ncited);
+		strv_free_array(r->keys[i].cited, r->keys[i].ncited);
 	}
 	free(r->keys);
-	strv_free(r->next_steps, r->nnext);
+	strv_free_array(r->next_steps, r->nnext);
 	free(r->blast_json);
 	for (size_t i = 0; i < r->nsteps; i++)
 		step_result_dispose(&r->steps[i]);
@@ -56,7 +50,7 @@ step_result_dispose(struct step_result *s)
 	free(s->kind);
 	free(s->query);
 	free(s->rows_json);
-	strv_free(s->cited, s->ncited);
+	strv_free_array(s->cited, s->ncited);
 	free(s->finding);
 	free(s->gap);
 	memset(s, 0, sizeof(*s));
@@ -76,22 +70,6 @@ injection_flags_free(struct injection_flag *f, size_t n)
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static cJSON *
-str_or_null(const char *s)
-{
-	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
-
-static cJSON *
-str_array(char *const *v, size_t n)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; a && i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
-	return a;
-}
-
 /* Text that is already JSON (rows, blast radius), or null. */
 static cJSON *
 raw_or_null(const char *json)
@@ -106,18 +84,18 @@ report_step_json(const struct step_result *s)
 
 	if (!o)
 		return NULL;
-	cJSON_AddItemToObject(o, "id", str_or_null(s->id));
-	cJSON_AddItemToObject(o, "title", str_or_null(s->title));
-	cJSON_AddItemToObject(o, "kind", str_or_null(s->kind));
-	cJSON_AddItemToObject(o, "query", str_or_null(s->query));
+	cJSON_AddItemToObject(o, "id", jsonu_str_or_null(s->id));
+	cJSON_AddItemToObject(o, "title", jsonu_str_or_null(s->title));
+	cJSON_AddItemToObject(o, "kind", jsonu_str_or_null(s->kind));
+	cJSON_AddItemToObject(o, "query", jsonu_str_or_null(s->query));
 	cJSON_AddNumberToObject(o, "nrows", (double)s->nrows);
 	cJSON_AddItemToObject(o, "rows", s->rows_json
 			      ? cJSON_CreateRaw(s->rows_json)
 			      : cJSON_CreateArray());
-	cJSON_AddItemToObject(o, "cited", str_array(s->cited, s->ncited));
-	cJSON_AddItemToObject(o, "finding", str_or_null(s->finding));
+	cJSON_AddItemToObject(o, "cited", jsonu_strv(s->cited, s->ncited));
+	cJSON_AddItemToObject(o, "finding", jsonu_str_or_null(s->finding));
 	cJSON_AddNumberToObject(o, "score", s->score);
-	cJSON_AddItemToObject(o, "gap", str_or_null(s->gap));
+	cJSON_AddItemToObject(o, "gap", jsonu_str_or_null(s->gap));
 	return o;
 }
 
@@ -130,10 +108,10 @@ report_injection_json(const struct injection_flag *f, size_t n)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddItemToArray(a, o);
-		cJSON_AddItemToObject(o, "event", str_or_null(f[i].event));
-		cJSON_AddItemToObject(o, "field", str_or_null(f[i].field));
-		cJSON_AddItemToObject(o, "pattern", str_or_null(f[i].pattern));
-		cJSON_AddItemToObject(o, "excerpt", str_or_null(f[i].excerpt));
+		cJSON_AddItemToObject(o, "event", jsonu_str_or_null(f[i].event));
+		cJSON_AddItemToObject(o, "field", jsonu_str_or_null(f[i].field));
+		cJSON_AddItemToObject(o, "pattern", jsonu_str_or_null(f[i].pattern));
+		cJSON_AddItemToObject(o, "excerpt", jsonu_str_or_null(f[i].excerpt));
 	}
 	return a;
 }
@@ -146,27 +124,27 @@ report_to_json(const struct report *r)
 
 	if (!o)
 		return NULL;
-	cJSON_AddItemToObject(o, "threat_id", str_or_null(r->threat_id));
-	cJSON_AddItemToObject(o, "playbook", str_or_null(r->playbook));
-	cJSON_AddItemToObject(o, "kb_version", str_or_null(r->kb_version));
-	cJSON_AddItemToObject(o, "verdict", str_or_null(r->verdict));
+	cJSON_AddItemToObject(o, "threat_id", jsonu_str_or_null(r->threat_id));
+	cJSON_AddItemToObject(o, "playbook", jsonu_str_or_null(r->playbook));
+	cJSON_AddItemToObject(o, "kb_version", jsonu_str_or_null(r->kb_version));
+	cJSON_AddItemToObject(o, "verdict", jsonu_str_or_null(r->verdict));
 	cJSON_AddBoolToObject(o, "real", r->real);
-	cJSON_AddItemToObject(o, "real_reason", str_or_null(r->real_reason));
+	cJSON_AddItemToObject(o, "real_reason", jsonu_str_or_null(r->real_reason));
 	cJSON_AddNumberToObject(o, "score", r->score);
 	cJSON_AddNumberToObject(o, "confidence", r->confidence);
-	cJSON_AddItemToObject(o, "raise", str_array(r->raise, r->nraise));
-	cJSON_AddItemToObject(o, "summary", str_or_null(r->summary));
+	cJSON_AddItemToObject(o, "raise", jsonu_strv(r->raise, r->nraise));
+	cJSON_AddItemToObject(o, "summary", jsonu_str_or_null(r->summary));
 	keys = cJSON_AddArrayToObject(o, "key_findings");
 	for (size_t i = 0; keys && i < r->nkeys; i++) {
 		cJSON *k = cJSON_CreateObject();
 
 		cJSON_AddItemToArray(keys, k);
-		cJSON_AddItemToObject(k, "text", str_or_null(r->keys[i].text));
+		cJSON_AddItemToObject(k, "text", jsonu_str_or_null(r->keys[i].text));
 		cJSON_AddNumberToObject(k, "score", r->keys[i].score);
-		cJSON_AddItemToObject(k, "cited", str_array(r->keys[i].cited,
+		cJSON_AddItemToObject(k, "cited", jsonu_strv(r->keys[i].cited,
 							    r->keys[i].ncited));
 	}
-	cJSON_AddItemToObject(o, "next_steps", str_array(r->next_steps,
+	cJSON_AddItemToObject(o, "next_steps", jsonu_strv(r->next_steps,
 							 r->nnext));
 	cJSON_AddItemToObject(o, "blast_radius", raw_or_null(r->blast_json));
 	steps = cJSON_AddArrayToObject(o, "steps");

@@ -105,3 +105,11 @@ strv_dispose(struct strv *sv)
 	free(sv->v);
 	memset(sv, 0, sizeof(*sv));
 }
+
+void
+strv_free_array(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}

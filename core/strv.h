@@ -36,4 +36,8 @@ char **strv_take(struct strv *sv, size_t *n);
 /* Free the strings and the array; sv is left empty. Accepts NULL. */
 void strv_dispose(struct strv *sv);
 
+/* Free n strings and the array that holds them (a taken strv, or any
+ * plain char ** of the reports). Accepts NULL. */
+void strv_free_array(char **v, size_t n);
+
 #endif
