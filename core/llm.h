@@ -19,6 +19,7 @@ enum llm_err {
 	LLM_ERR_PROTOCOL = -43, /* a reply that breaks the wire protocol */
 	LLM_ERR_CANCELLED = -44,/* the analyst cancelled */
 	LLM_ERR_CONFIG = -45,   /* no provider, bad config or unsafe key file */
+	LLM_ERR_DEADLINE = -46, /* the caller's deadline passed mid-request */
 };
 
 enum llm_provider {
@@ -120,6 +121,8 @@ void llm_msg_dispose(struct llm_msg *m);
  * request runs and during backoff. */
 struct llm_hooks {
 	volatile sig_atomic_t *cancel;
+	double deadline_ms;   /* CLOCK_MONOTONIC ms: give up, retries
+			       * included, once past it (0: no deadline) */
 	void (*on_progress)(void *ctx, const char *what);
 	void *ctx;
 };

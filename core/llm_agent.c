@@ -25,6 +25,7 @@
 #define MAX_PROMPT_EVENTS 20     /* triggering events shown to the model */
 #define MAX_EVENT_BYTES 16384    /* of one raw record */
 #define MAX_FORCED_TRIES 2
+#define FORCED_GRACE_S 30        /* for the forced answer, past the budget */
 
 static int64_t
 now_ns(void)
@@ -361,6 +362,7 @@ ask(struct agent *a, const char *force, struct llm_reply *reply)
 	struct llm_msg *msgs = NULL;
 	size_t ntools;
 	struct llm_request req = { 0 };
+	struct llm_hooks hooks = { 0 };
 	int rc;
 
 	memset(reply, 0, sizeof(*reply));
@@ -376,11 +378,13 @@ ask(struct agent *a, const char *force, struct llm_reply *reply)
 	req.tools = llm_agent_tools(&ntools);
 	req.ntools = ntools;
 	req.force_tool = force;
-	if (a->hooks && a->hooks->net.on_progress)
-		a->hooks->net.on_progress(a->hooks->net.ctx, force
-					  ? "asking for the verdict"
-					  : "waiting for the model");
-	rc = llm_chat(a->cfg, &req, a->hooks ? &a->hooks->net : NULL, reply);
+	if (a->hooks)
+		hooks = a->hooks->net;
+	hooks.deadline_ms = a->deadline_ms;
+	if (hooks.on_progress)
+		hooks.on_progress(hooks.ctx, force ? "asking for the verdict"
+				  : "waiting for the model");
+	rc = llm_chat(a->cfg, &req, &hooks, reply);
 	a->rep->requests += reply->attempts ? reply->attempts : 1;
 	a->rep->tokens_in += reply->tokens_in;
 	a->rep->tokens_out += reply->tokens_out;
@@ -460,6 +464,10 @@ run_calls(struct agent *a, size_t ai, const char *prose, bool *answered)
 static int
 force_answer(struct agent *a, const char *why)
 {
+	/* The answer gets a grace period of its own past the budgets. */
+	double grace_end = (double)(now_ns() / 1000000) +
+		(double)FORCED_GRACE_S * 1e3;
+
 	for (int tries = 0; tries < MAX_FORCED_TRIES; tries++) {
 		struct llm_reply r;
 		bool answered = false;
@@ -469,7 +477,15 @@ force_answer(struct agent *a, const char *why)
 				    "submit_verdict, from the evidence you have.",
 				    NULL, NULL)) < 0)
 			return rc;
-		if ((rc = ask(a, "submit_verdict", &r)) < 0) {
+		a->deadline_ms = grace_end;
+		rc = ask(a, "submit_verdict", &r);
+		a->deadline_ms = 0;
+		if (rc == LLM_ERR_DEADLINE) {
+			llm_reply_dispose(&r);
+			return agent_no_answer(a, "the model gave no verdict "
+					       "within the time allowed");
+		}
+		if (rc < 0) {
 			llm_reply_dispose(&r);
 			return rc;
 		}
@@ -501,7 +517,15 @@ converse(struct agent *a)
 			return force_answer(a, spent);
 		if (cancelled(a))
 			return err_set(LLM_ERR_CANCELLED, "cancelled");
-		if ((rc = ask(a, NULL, &r)) < 0) {
+		a->deadline_ms = (double)(a->t0 / 1000000) +
+			(double)a->cfg->max_seconds * 1e3;
+		rc = ask(a, NULL, &r);
+		a->deadline_ms = 0;
+		if (rc == LLM_ERR_DEADLINE) {
+			llm_reply_dispose(&r);
+			return force_answer(a, "budget:time");
+		}
+		if (rc < 0) {
 			llm_reply_dispose(&r);
 			return rc;
 		}

@@ -24,6 +24,8 @@ struct agent {
 	struct turn *turns;
 	size_t nturns;
 	int64_t t0;                 /* monotonic start */
+	double deadline_ms;         /* monotonic ms the next request must end
+				     * by (0: none) */
 	long last_tokens_in, last_tokens_out; /* of the latest reply */
 	double last_latency_ms;
 };

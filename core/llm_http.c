@@ -269,9 +269,16 @@ struct xfer {
 	long after_s_ms;       /* Retry-After, in ms; -1 when absent */
 	long after_ms;         /* retry-after-ms; -1 when absent */
 	size_t received;
+	bool deadline_hit;     /* the caller's deadline stopped the transfer */
 	double last_progress;
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+static bool
+past_deadline(const struct llm_hooks *h)
+{
+	return h && h->deadline_ms > 0 && now_ms() >= h->deadline_ms;
+}
 
 static void
 xfer_reset(struct xfer *x, const struct llm_request *req)
@@ -286,6 +293,7 @@ xfer_reset(struct xfer *x, const struct llm_request *req)
 	x->cb_err = 0;
 	x->after_s_ms = x->after_ms = -1;
 	x->received = 0;
+	x->deadline_hit = false;
 	x->last_progress = 0;
 	x->errbuf[0] = '\0';
 }
@@ -316,6 +324,11 @@ on_body(char *p, size_t size, size_t n, void *ud)
 		body_starts(x);
 	x->received += len;
 	if (x->streaming) {
+		if (x->received > BODY_MAX) {
+			x->cb_err = err_set(LLM_ERR_PROTOCOL, "%s: reply over "
+					    "%u bytes", x->codec->name, BODY_MAX);
+			return 0;
+		}
 		if (llm_stream_feed(&x->stream, p, len) < 0) {
 			x->cb_err = x->stream.err;
 			return 0;
@@ -384,6 +397,10 @@ on_xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 
 	if (cancelled(x->hooks))
 		return 1;
+	if (past_deadline(x->hooks)) {
+		x->deadline_hit = true;
+		return 1;
+	}
 	if (dlnow > 0 && t - x->last_progress >= PROGRESS_MS) {
 		x->last_progress = t;
 		size_text(size, sizeof(size), (double)dlnow);
@@ -615,6 +632,13 @@ attempt(struct xfer *x, const struct llm_request *req, struct llm_reply *out,
 		fault_of_callback(x, f);
 		return f->code;
 	}
+	if (x->deadline_hit) {
+		memset(f, 0, sizeof(*f));
+		f->code = LLM_ERR_DEADLINE;
+		snprintf(f->msg, sizeof(f->msg), "%s: no reply within the time "
+			 "budget", x->codec->name);
+		return f->code;
+	}
 	if (cc == CURLE_ABORTED_BY_CALLBACK || cancelled(x->hooks)) {
 		memset(f, 0, sizeof(*f));
 		f->code = LLM_ERR_CANCELLED;
@@ -735,7 +759,7 @@ llm_chat(const struct llm_config *cfg, const struct llm_request *req,
 		tries++;
 		rc = attempt(&x, req, out, &f);
 		if (rc == 0 || !f.retry || tries > cfg->max_retries ||
-		    retry_wait(&x, tries, &f, &seed) < 0)
+		    past_deadline(hooks) || retry_wait(&x, tries, &f, &seed) < 0)
 			break;
 	}
 	if (rc < 0)

@@ -241,4 +241,16 @@ for provider in openai anthropic ollama; do
 	LLM_ENV=
 done
 
+# The time budget holds while a request hangs: the first one is cut at the
+# budget (2 s, not the 10 s the model stalls) and the verdict is forced.
+LLM_ENV="VERDICT_LLM_MAX_SECONDS=2"
+started=$(date +%s)
+llm_run openai false fake-slow-budget "$THREAT" --format json
+assert_rc "slow model, 2 s budget: exit 0" 0
+assert_eq "slow model, 2 s budget: stopped by the time budget, answered" \
+	'["budget:time","suspicious"]' "$(rj '[r["stopped"], r["verdict"]]')"
+assert_eq "slow model, 2 s budget: over in well under the 10 s stall" 1 \
+	"$(( $(date +%s) - started < 8 ))"
+LLM_ENV=
+
 finish

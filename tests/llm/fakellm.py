@@ -1239,7 +1239,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			return
 		attempt = self.server.counters.next(model)
 		self.scenario, self.attempt = scenario, attempt
-		if self.fail(provider, scenario, attempt, stream):
+		if self.fail(provider, scenario, attempt, stream, forced):
 			return
 		reply = model_reply(scenario, conv, forced == SUBMIT, offered)
 		if forced and forced != SUBMIT:
@@ -1260,8 +1260,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 					       ollama_forced)
 			self.send_whole(200, whole, scenario, attempt)
 
-	def fail(self, provider, scenario, attempt, stream):
-		"""Answer the scenario's injected failure; True when done."""
+	def fail(self, provider, scenario, attempt, stream, forced=None):
+		"""Answer the scenario's injected failure; True when done. A
+		slow model still answers a forced verdict at once, so a client
+		that gives up waiting can be seen to get its answer."""
 		rule = FAILURES.get(scenario)
 		if rule and (rule[0] == "always" or attempt <= rule[0]):
 			kind = rule[1]
@@ -1287,7 +1289,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 						 attempt == 1):
 			self.send_dropped(stream, scenario, attempt)
 			return True
-		if scenario == "slow":
+		if scenario == "slow" and not forced:
 			self.send_slow(provider, stream, scenario, attempt)
 			return True
 		return False
