@@ -418,6 +418,37 @@ cancelled(const struct agent *a)
 	return a->hooks && a->hooks->net.cancel && *a->hooks->net.cancel;
 }
 
+/* submit_verdict: taken as the answer, or refused with the reason; a
+ * refused answer is a step (it spends the budget, and the analyst sees
+ * what was tried). */
+static int
+refuse_or_accept(struct agent *a, const struct llm_tool_call *c,
+		 struct buf *result, bool *answered)
+{
+	struct buf why;
+	int rc;
+
+	buf_init(&why);
+	rc = agent_accept_answer(a, c->args, &why);
+	*answered = rc == 0;
+	if (rc == 0) {
+		buf_adds(result, "{\"accepted\":true}");
+	} else if (rc == 1) {
+		struct buf msg;
+
+		buf_init(&msg);
+		buf_printf(&msg, "the answer was refused: %s",
+			   why.data ? why.data : "it does not fit the schema");
+		rc = msg.data ? agent_refused_call(a, c, msg.data)
+			: err_set(ERR_NOMEM, "out of memory");
+		if (rc == 0)
+			rc = agent_error_json(msg.data, result);
+		buf_dispose(&msg);
+	}
+	buf_dispose(&why);
+	return rc;
+}
+
 /* Run the calls of the assistant turn ai; *answered when submit_verdict
  * was accepted. The calls array is the turn's own allocation, so pushing
  * results (which moves the turns) leaves it in place. */
@@ -444,10 +475,12 @@ run_calls(struct agent *a, size_t ai, const char *prose, bool *answered)
 			return err_set(LLM_ERR_CANCELLED, "cancelled");
 		buf_init(&result);
 		if (c->name && strcmp(c->name, "submit_verdict") == 0) {
-			rc = agent_accept_answer(a, c->args, &result);
-			*answered = rc == 0;
-			is_error = rc > 0;
-			rc = rc > 0 ? 0 : rc;
+			rc = refuse_or_accept(a, c, &result, answered);
+			is_error = !*answered;
+		} else if ((int)a->rep->nsteps >= a->cfg->max_steps) {
+			buf_adds(&result, "{\"error\":\"not run: the step "
+				 "budget is spent; give your verdict\"}");
+			is_error = true;
 		} else {
 			rc = agent_run_tool(a, c, i == 0 ? prose : NULL,
 					    &result, &is_error);

@@ -59,6 +59,8 @@ struct llm_report {
 	double seconds;
 	char *stopped;        /* answered, forced, budget:steps|tokens|time,
 			       * no-answer */
+	char **notes;         /* what of the answer was cut, and how much */
+	size_t nnotes;
 };
 
 /* Progress for a caller that shows it (the console): called after each

@@ -39,14 +39,20 @@ void agent_dispose(struct agent *a);
 int agent_run_tool(struct agent *a, const struct llm_tool_call *c,
 		   const char *prose, struct buf *result, bool *is_error);
 
+/* A call that was not run (a refused answer, a spent budget) as a step
+ * whose gap says why, so the analyst sees what the model tried. */
+int agent_refused_call(struct agent *a, const struct llm_tool_call *c,
+		       const char *why);
+/* {"error": msg} for the model. */
+int agent_error_json(const char *msg, struct buf *result);
+
 /* llm_report.c */
 /* Fill the report's header: ids, provider, the playbook's verdict and the
  * evidence's injection flags (running the playbook if needed). */
 int agent_report_init(struct agent *a);
-/* Take submit_verdict's arguments as the answer: 0, or 1 with a message
- * for the model in *result when they do not fit the schema, or < 0. */
-int agent_accept_answer(struct agent *a, const char *args,
-			struct buf *result);
+/* Take submit_verdict's arguments as the answer: 0, or 1 with the reason
+ * in why when they do not fit the schema, or < 0. */
+int agent_accept_answer(struct agent *a, const char *args, struct buf *why);
 int agent_set_stopped(struct agent *a, const char *why);
 /* No verdict could be had: an inconclusive report that says why. */
 int agent_no_answer(struct agent *a, const char *why);

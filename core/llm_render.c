@@ -123,7 +123,8 @@ text_claims(struct buf *b, const cJSON *o)
 			buf_addc(b, '\n');
 		}
 		if (!flag(it, "verified")) {
-			buf_adds(b, "     UNVERIFIED, not in the store: ");
+			buf_adds(b, "     UNVERIFIED (not in the store, or never "
+				 "shown to the model): ");
 			put_list(b, arr(it, "unverified"));
 			buf_addc(b, '\n');
 		}
@@ -135,6 +136,13 @@ text_claims(struct buf *b, const cJSON *o)
 		report_put_safe(b, str(it, "value"));
 		buf_adds(b, flag(it, "verified") ? " (in the store)\n"
 			 : " (UNVERIFIED: not in the store)\n");
+	}
+	if (cJSON_GetArraySize(arr(o, "notes")))
+		buf_adds(b, "\nthe answer was cut\n");
+	cJSON_ArrayForEach(it, arr(o, "notes")) {
+		buf_adds(b, "  - ");
+		report_put_safe(b, cJSON_IsString(it) ? it->valuestring : "");
+		buf_addc(b, '\n');
 	}
 	if (cJSON_GetArraySize(arr(o, "next_steps")))
 		buf_adds(b, "\nnext steps\n");
@@ -180,8 +188,9 @@ text_steps(struct buf *b, const cJSON *o)
 		report_put_safe(b, str(it, "id"));
 		buf_addc(b, ' ');
 		report_put_safe(b, str(it, "kind"));
-		buf_printf(b, " (%.0f rows; %.0f+%.0f tokens, model %.0f ms, "
+		buf_printf(b, " (%.0f row%s; %.0f+%.0f tokens, model %.0f ms, "
 			   "tool %.0f ms): ", num(it, "nrows"),
+			   num(it, "nrows") == 1 ? "" : "s",
 			   num(it, "tokens_in"), num(it, "tokens_out"),
 			   num(it, "latency_ms"), num(it, "tool_ms"));
 		report_put_safe(b, str(it, "title"));

@@ -24,7 +24,7 @@
 #define MAX_NEXT 10
 #define MAX_INDICATORS 20
 #define MAX_TEXT 2000           /* bytes of one string of the answer */
-#define MAX_TEXT_IOCS 10        /* addresses and ARNs checked per claim */
+#define MAX_TEXT_IOCS 64        /* addresses and ARNs checked per claim */
 
 static const char *const verdicts[] = {
 	"malicious", "suspicious", "benign", "inconclusive",
@@ -56,6 +56,7 @@ llm_report_free(struct llm_report *r)
 	free(r->playbook_verdict);
 	injection_flags_free(r->injection, r->ninjection);
 	free(r->stopped);
+	strv_free_array(r->notes, r->nnotes);
 	free(r);
 }
 
@@ -135,24 +136,49 @@ agent_report_init(struct agent *a)
 
 /* ---- the answer ------------------------------------------------------------ */
 
-/* s, cut to MAX_TEXT bytes at a character boundary. */
+/* s, cut to MAX_TEXT bytes at a character boundary, and saying so. */
 static char *
 text_dup(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), len = n;
+	struct buf b;
 
-	if (n > MAX_TEXT) {
-		n = MAX_TEXT;
-		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
+	if (n <= MAX_TEXT)
+		return strdup(s);
+	n = MAX_TEXT;
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	buf_init(&b);
+	buf_add(&b, s, n);
+	buf_printf(&b, " [cut: %zu more bytes]", len - n);
+	return buf_detach(&b);
+}
+
+/* Say in the report that the answer was cut (the analyst must know). */
+static void
+note_cut(struct llm_report *r, const char *what, int given, size_t kept)
+{
+	struct buf b;
+	char **grown;
+
+	if (given <= (int)kept)
+		return;
+	buf_init(&b);
+	buf_printf(&b, "%s: %d given, the first %zu kept", what, given, kept);
+	if (!b.data || !(grown = realloc(r->notes, (r->nnotes + 1) *
+					 sizeof(*grown)))) {
+		buf_dispose(&b);
+		return;
 	}
-	return strndup(s, n);
+	r->notes = grown;
+	r->notes[r->nnotes++] = buf_detach(&b);
 }
 
 /* The strings of array key of o, at most max; false when key is there but
  * not an array of strings. */
 static bool
-str_list(const cJSON *o, const char *key, size_t max, char ***out, size_t *n)
+str_list(struct llm_report *r, const cJSON *o, const char *key, size_t max,
+	 char ***out, size_t *n)
 {
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, key), *it;
 
@@ -162,6 +188,7 @@ str_list(const cJSON *o, const char *key, size_t max, char ***out, size_t *n)
 		return true;
 	if (!cJSON_IsArray(arr))
 		return false;
+	note_cut(r, key, cJSON_GetArraySize(arr), max);
 	cJSON_ArrayForEach(it, arr)
 		if (!cJSON_IsString(it))
 			return false;
@@ -196,6 +223,7 @@ take_claims(struct llm_report *r, const cJSON *arr, struct buf *why)
 				"{text, cited}"), 1;
 	if (!(r->claims = calloc(MAX_CLAIMS, sizeof(*r->claims))))
 		return err_set(ERR_NOMEM, "out of memory");
+	note_cut(r, "key_findings", cJSON_GetArraySize(arr), MAX_CLAIMS);
 	cJSON_ArrayForEach(it, arr) {
 		struct llm_claim *c;
 		const char *text = jsonu_str(it, "text");
@@ -208,7 +236,7 @@ take_claims(struct llm_report *r, const cJSON *arr, struct buf *why)
 		c = &r->claims[r->nclaims++];
 		if (!(c->text = text_dup(text)))
 			return err_set(ERR_NOMEM, "out of memory");
-		if (!str_list(it, "cited", MAX_CITED, &c->cited, &c->ncited))
+		if (!str_list(r, it, "cited", MAX_CITED, &c->cited, &c->ncited))
 			return buf_adds(why, "`key_findings`: `cited` must be "
 					"an array of event id strings"), 1;
 	}
@@ -227,6 +255,9 @@ drop_answer(struct llm_report *r)
 	}
 	free(r->claims);
 	strv_free_array(r->next_steps, r->nnext);
+	strv_free_array(r->notes, r->nnotes);
+	r->notes = NULL;
+	r->nnotes = 0;
 	r->verdict = r->summary = NULL;
 	r->claims = NULL;
 	r->nclaims = 0;
@@ -240,7 +271,7 @@ take_indicators(struct llm_report *r, const cJSON *o)
 	char **v = NULL;
 	size_t n = 0;
 
-	if (!str_list(o, "indicators", MAX_INDICATORS, &v, &n))
+	if (!str_list(r, o, "indicators", MAX_INDICATORS, &v, &n))
 		return 1;
 	if (n && !(r->indicators = calloc(n, sizeof(*r->indicators)))) {
 		strv_free_array(v, n);
@@ -275,7 +306,7 @@ parse_answer(struct llm_report *r, const cJSON *o, struct buf *why)
 	if ((rc = take_claims(r, cJSON_GetObjectItemCaseSensitive(o,
 			      "key_findings"), why)) != 0)
 		return rc;
-	if (!str_list(o, "next_steps", MAX_NEXT, &r->next_steps, &r->nnext))
+	if (!str_list(r, o, "next_steps", MAX_NEXT, &r->next_steps, &r->nnext))
 		return buf_adds(why, "`next_steps`: give an array of "
 				"strings"), 1;
 	if ((rc = take_indicators(r, o)) == 1)
@@ -284,31 +315,20 @@ parse_answer(struct llm_report *r, const cJSON *o, struct buf *why)
 }
 
 int
-agent_accept_answer(struct agent *a, const char *args, struct buf *result)
+agent_accept_answer(struct agent *a, const char *args, struct buf *why)
 {
 	cJSON *o = args ? cJSON_Parse(args) : NULL;
-	struct buf why;
 	int rc;
 
-	buf_init(&why);
 	if (!cJSON_IsObject(o)) {
-		buf_adds(&why, "the arguments are not a valid JSON object");
+		buf_adds(why, "the arguments are not a valid JSON object");
 		rc = 1;
 	} else {
-		rc = parse_answer(a->rep, o, &why);
+		rc = parse_answer(a->rep, o, why);
 	}
 	cJSON_Delete(o);
-	if (rc == 1) {
+	if (rc == 1)
 		drop_answer(a->rep);
-		buf_printf(result, "{\"error\":\"submit_verdict refused: ");
-		for (const char *p = why.data ? why.data : ""; *p; p++)
-			if (*p != '"' && *p != '\\')
-				buf_addc(result, *p);
-		buf_adds(result, "\"}");
-	} else if (rc == 0) {
-		buf_adds(result, "{\"accepted\":true}");
-	}
-	buf_dispose(&why);
 	return rc;
 }
 
@@ -333,7 +353,12 @@ agent_no_answer(struct agent *a, const char *why)
 	return agent_set_stopped(a, "no-answer");
 }
 
-/* ---- checking the answer against the store ------------------------------ */
+/* ---- checking the answer against the store ------------------------------
+ * An event id holds when the event is in the store and the model was shown
+ * it (a triggering event, or a row of one of its steps). An indicator holds
+ * when a store column has exactly it, or it stands as a whole token in the
+ * raw record of one of the threat's own events. What the model's own
+ * queries returned proves nothing: SELECT 'x' returns x. */
 
 struct hit {
 	bool found;
@@ -348,18 +373,82 @@ on_hit(void *ctx, int ncol, const char *const *names,
 }
 
 static bool
-event_exists(struct store *st, const char *id)
+query_hits(struct store *st, const char *sql, const struct store_param *p,
+	   size_t np)
 {
-	struct store_param p = { ":v", id, false, 0 };
 	struct hit h = { false };
 
-	store_query(st, "SELECT 1 FROM events WHERE id = :v LIMIT 1", &p, 1,
-		    0, on_hit, &h);
+	store_query(st, sql, p, np, 0, on_hit, &h);
 	return h.found;
 }
 
-/* An indicator holds when an indexed column has it, or the raw record of
- * one of the threat's own events or a step's rows shows it. */
+/* Characters that continue a token: an address, a name, an ARN. */
+static bool
+token_char(char c)
+{
+	return isalnum((unsigned char)c) || strchr(".:-_/@", c) ||
+		(unsigned char)c >= 0x80;
+}
+
+/* Does v stand in text as a whole token? */
+static bool
+token_in(const char *text, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (const char *p = text; n && (p = strstr(p, v)); p++)
+		if ((p == text || !token_char(p[-1])) && !token_char(p[n]))
+			return true;
+	return false;
+}
+
+static bool
+id_shown(const struct agent *a, const char *id)
+{
+	struct store_param p[2] = { { ":t", a->rep->threat_id, false, 0 },
+				    { ":v", id, false, 0 } };
+	struct buf quoted;
+	bool seen = false;
+
+	if (query_hits(a->st, "SELECT 1 FROM threat_events WHERE threat_id ="
+		       " :t AND event_id = :v", p, 2))
+		return true;
+	buf_init(&quoted);
+	buf_printf(&quoted, "\"%s\"", id);
+	for (size_t i = 0; quoted.data && i < a->rep->nsteps && !seen; i++) {
+		const char *rows = a->rep->steps[i].base.rows_json;
+
+		seen = rows && strstr(rows, quoted.data);
+	}
+	buf_dispose(&quoted);
+	return seen;
+}
+
+static bool
+event_verified(const struct agent *a, const char *id)
+{
+	struct store_param p = { ":v", id, false, 0 };
+
+	return query_hits(a->st, "SELECT 1 FROM events WHERE id = :v", &p, 1) &&
+		id_shown(a, id);
+}
+
+struct raw_scan {
+	const char *v;
+	bool found;
+};
+
+static int
+on_raw(void *ctx, int ncol, const char *const *names,
+       const char *const *values, const bool *numeric)
+{
+	struct raw_scan *r = ctx;
+
+	if (values[0] && token_in(values[0], r->v))
+		r->found = true;
+	return r->found;
+}
+
 static bool
 indicator_seen(struct agent *a, const char *v)
 {
@@ -369,29 +458,20 @@ indicator_seen(struct agent *a, const char *v)
 		"SELECT 1 FROM events WHERE actor = :v LIMIT 1",
 		"SELECT 1 FROM events WHERE resource = :v LIMIT 1",
 		"SELECT 1 FROM identities WHERE arn = :v LIMIT 1",
-		"SELECT 1 FROM threat_events te JOIN events e ON e.id ="
-		" te.event_id WHERE te.threat_id = :t AND instr(e.raw, :v) > 0"
-		" LIMIT 1",
 	};
 	struct store_param p[2] = { { ":v", v, false, 0 },
 				    { ":t", a->rep->threat_id, false, 0 } };
+	struct raw_scan rs = { v, false };
 
 	if (strlen(v) < 3)
 		return false;   /* too short to mean anything */
-	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		struct hit h = { false };
-
-		store_query(a->st, sql[i], p, 2, 0, on_hit, &h);
-		if (h.found)
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
+		if (query_hits(a->st, sql[i], p, 1))
 			return true;
-	}
-	for (size_t i = 0; i < a->rep->nsteps; i++) {
-		const char *rows = a->rep->steps[i].base.rows_json;
-
-		if (rows && strstr(rows, v))
-			return true;
-	}
-	return false;
+	store_query(a->st, "SELECT e.raw FROM threat_events te JOIN events e"
+		    " ON e.id = te.event_id WHERE te.threat_id = :t"
+		    " AND instr(e.raw, :v) > 0", p, 2, 0, on_raw, &rs);
+	return rs.found;
 }
 
 static int
@@ -443,6 +523,9 @@ next_ioc(const char **p, const char **start)
 			*p = s + n;
 			return n;
 		}
+		if (isalnum((unsigned char)*s))   /* skip the rest of a word */
+			while (isalnum((unsigned char)s[1]) || s[1] == '.')
+				s++;
 	}
 	*p = s;
 	return 0;
@@ -456,14 +539,17 @@ verify_claim(struct agent *a, struct llm_claim *c)
 	int rc = 0;
 
 	for (size_t i = 0; i < c->ncited && rc == 0; i++)
-		if (!event_exists(a->st, c->cited[i]))
+		if (!event_verified(a, c->cited[i]))
 			rc = unverified_add(c, c->cited[i]);
-	while (rc == 0 && checked < MAX_TEXT_IOCS &&
-	       (n = next_ioc(&p, &start))) {
-		char *ioc = strndup(start, n);
+	while (rc == 0 && (n = next_ioc(&p, &start))) {
+		char *ioc;
 
-		checked++;
-		if (!ioc)
+		if (++checked > MAX_TEXT_IOCS) {
+			rc = unverified_add(c, "(more addresses and ARNs than "
+					    "are checked)");
+			break;
+		}
+		if (!(ioc = strndup(start, n)))
 			return err_set(ERR_NOMEM, "out of memory");
 		if (!indicator_seen(a, ioc))
 			rc = unverified_add(c, ioc);
@@ -555,6 +641,7 @@ llm_report_to_json(const struct llm_report *r)
 		cJSON_AddStringToObject(it, "value", r->indicators[i].value);
 		cJSON_AddBoolToObject(it, "verified", r->indicators[i].verified);
 	}
+	cJSON_AddItemToObject(o, "notes", jsonu_strv(r->notes, r->nnotes));
 	cJSON_AddItemToObject(o, "steps", steps_json(r));
 	cJSON_AddItemToObject(o, "playbook_verdict",
 			      jsonu_str_or_null(r->playbook_verdict));

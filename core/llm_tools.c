@@ -25,6 +25,9 @@
 #define FIRST_SEEN_MAX_DAYS 365
 #define KB_SEARCH_MAX 20
 #define ARGS_SHOWN 300        /* of malformed arguments, in the step */
+#define SQL_MAX_BYTES 8192    /* of a model's query */
+#define CELL_MAX 2000         /* bytes of one cell the model is given */
+#define ROWS_MAX_BYTES 32768  /* of one step's rows, for model and report */
 #define NS_PER_DAY ((int64_t)86400 * 1000000000)
 
 typedef int (*tool_fn)(struct agent *a, const cJSON *args,
@@ -81,6 +84,9 @@ tool_sql(struct agent *a, const cJSON *args, struct step_result *out,
 
 	if (!q)
 		return buf_adds(err, "`query`: give the SQL text"), 1;
+	if (strlen(q) > SQL_MAX_BYTES)
+		return buf_printf(err, "`query`: longer than %d bytes",
+				  SQL_MAX_BYTES), 1;
 	if (!arg_int(args, "max_rows", 1, SQL_MAX_ROWS, &max_rows))
 		return buf_printf(err, "`max_rows`: give 1 to %d",
 				  SQL_MAX_ROWS), 1;
@@ -443,6 +449,48 @@ step_push(struct agent *a, struct llm_step *s)
 	return 0;
 }
 
+/* Cut long cells, then whole rows from the end, until the rows fit: one
+ * query must not fill the model's context or the report. The rows kept
+ * still say how many there were (nrows). */
+static int
+cap_rows(struct step_result *s)
+{
+	cJSON *rows, *row, *cell;
+	char *text;
+
+	if (!s->rows_json || strlen(s->rows_json) <= ROWS_MAX_BYTES / 2)
+		return 0;
+	if (!(rows = cJSON_Parse(s->rows_json)))
+		return 0;
+	cJSON_ArrayForEach(row, rows) {
+		cJSON_ArrayForEach(cell, row) {
+			size_t n;
+			struct buf b;
+
+			if (!cJSON_IsString(cell) ||
+			    (n = strlen(cell->valuestring)) <= CELL_MAX)
+				continue;
+			buf_init(&b);
+			buf_add(&b, cell->valuestring, CELL_MAX);
+			buf_printf(&b, " [cut: %zu more bytes]", n - CELL_MAX);
+			if (b.data)
+				cJSON_SetValuestring(cell, b.data);
+			buf_dispose(&b);
+		}
+	}
+	while ((text = cJSON_PrintUnformatted(rows)) &&
+	       strlen(text) > ROWS_MAX_BYTES && cJSON_GetArraySize(rows) > 1) {
+		free(text);
+		cJSON_DeleteItemFromArray(rows, cJSON_GetArraySize(rows) - 1);
+	}
+	cJSON_Delete(rows);
+	if (!text)
+		return err_set(ERR_NOMEM, "out of memory");
+	free(s->rows_json);
+	s->rows_json = text;
+	return 0;
+}
+
 /* The result the model reads: the step as JSON. */
 static int
 result_json(const struct step_result *s, struct buf *result)
@@ -465,8 +513,8 @@ result_json(const struct step_result *s, struct buf *result)
 	return 0;
 }
 
-static int
-error_json(const char *msg, struct buf *result)
+int
+agent_error_json(const char *msg, struct buf *result)
 {
 	cJSON *o = cJSON_CreateObject();
 	char *t;
@@ -503,6 +551,20 @@ refused_step(struct agent *a, const struct llm_tool_call *c, const char *why,
 }
 
 int
+agent_refused_call(struct agent *a, const struct llm_tool_call *c,
+		   const char *why)
+{
+	struct llm_step step = { .tokens_in = 0 };
+	int rc = refused_step(a, c, why, &step.base);
+
+	if (rc == 0)
+		rc = step_push(a, &step);
+	else
+		step_result_dispose(&step.base);
+	return rc;
+}
+
+int
 agent_run_tool(struct agent *a, const struct llm_tool_call *c,
 	       const char *prose, struct buf *result, bool *is_error)
 {
@@ -533,8 +595,8 @@ agent_run_tool(struct agent *a, const struct llm_tool_call *c,
 		rc = refused_step(a, c, err.data, &step.base);
 		*is_error = true;
 		if (rc == 0)
-			rc = error_json(err.data, result);
-	} else if (rc == 0) {
+			rc = agent_error_json(err.data, result);
+	} else if (rc == 0 && (rc = cap_rows(&step.base)) == 0) {
 		rc = result_json(&step.base, result);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);

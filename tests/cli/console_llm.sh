@@ -79,7 +79,7 @@ else
 fi
 screen run >"$T/run.txt"
 assert_contains "the title bar names both verdicts" "model suspicious  playbook $(echo "$pbv" | tr -d '"')  DISAGREE" "$T/run.txt"
-assert_contains "the claims are checked" "UNVERIFIED, not in the store: evt-fabricated-0001" "$T/run.txt"
+assert_contains "the claims are checked" "never shown to the model): evt-fabricated-0001" "$T/run.txt"
 assert_contains "the steps are listed" "steps (each a tool call of the model)" "$T/run.txt"
 assert_contains "the status line says how it ended" "playbook $(echo "$pbv" | tr -d '"'): DISAGREES" "$T/run.txt"
 tm send-keys -t run Escape

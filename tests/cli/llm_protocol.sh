@@ -69,7 +69,7 @@ strict "tool arguments as a string (ollama)" /api/chat '{}' \
 assert_eq "refused requests are logged with their status" \
 	'[401,400,400,400,400,400,400,400,400]' "$(lq '[e["status"] for e in L]' fake-agent)"
 
-KEYS='["threat_id","engine","provider","model","verdict","confidence","summary","key_findings","next_steps","indicators","steps","playbook_verdict","playbook_confidence","agrees","injection","usage","stopped"]'
+KEYS='["threat_id","engine","provider","model","verdict","confidence","summary","key_findings","next_steps","indicators","notes","steps","playbook_verdict","playbook_confidence","agrees","injection","usage","stopped"]'
 
 # ---- the scripted investigation, each provider, streamed and whole ----------
 for provider in openai anthropic ollama; do

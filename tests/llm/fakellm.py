@@ -33,7 +33,7 @@ import uuid
 SCENARIOS = (
 	"agent", "text-first", "loop", "obey", "error-400", "error-429",
 	"quota", "error-500", "overload", "malformed-args", "slow", "drop",
-	"drop-always", "echo-key",
+	"drop-always", "echo-key", "script",
 )
 
 SUBMIT = "submit_verdict"
@@ -267,6 +267,27 @@ SCRIPTS = {
 	"obey": script_obey,
 	"malformed-args": script_malformed,
 }
+
+
+# The script scenario: "fake-script-NAME" plays NAME.json from --script-dir,
+# a list of turns {"text": ..., "calls": [[tool, arguments], ...]}, one per
+# assistant turn so far; past its end (or when forced without a verdict in
+# the next turn) the usual verdict.
+SCRIPT_DIR = None
+
+
+def script_file_reply(model, conv, forced):
+	name = model[len("fake-script-"):]
+	with open(os.path.join(SCRIPT_DIR, name + ".json"), encoding="utf-8") as f:
+		turns = json.load(f)
+	k = sum(1 for m in conv if m["role"] == "assistant")
+	turn = turns[k] if k < len(turns) else None
+	if turn is None or (forced and not any(c[0] == SUBMIT
+					       for c in turn["calls"])):
+		return {"text": None, "calls": [(SUBMIT, forced_verdict(
+			"agent", conv))]}
+	return {"text": turn.get("text"),
+		"calls": [(c[0], c[1]) for c in turn["calls"]]}
 
 
 def model_reply(scenario, conv, forced, offered):
@@ -1241,7 +1262,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		self.scenario, self.attempt = scenario, attempt
 		if self.fail(provider, scenario, attempt, stream, forced):
 			return
-		reply = model_reply(scenario, conv, forced == SUBMIT, offered)
+		if scenario == "script":
+			reply = script_file_reply(model, conv, forced == SUBMIT)
+		else:
+			reply = model_reply(scenario, conv, forced == SUBMIT,
+					    offered)
 		if forced and forced != SUBMIT:
 			reply = {"text": None, "calls": [(forced, {})]}
 		reply["ids"] = [provider.call_id() for _ in reply["calls"]]
@@ -1428,7 +1453,11 @@ def main():
 	ap.add_argument("--tls-cert", help="serve HTTPS with this certificate "
 			"(PEM, key included or in --tls-key)")
 	ap.add_argument("--tls-key")
+	ap.add_argument("--script-dir", help="where fake-script-NAME finds "
+			"NAME.json")
 	args = ap.parse_args()
+	global SCRIPT_DIR
+	SCRIPT_DIR = args.script_dir
 	server = Server(("127.0.0.1", 0), Handler)
 	if args.tls_cert:
 		ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -76,7 +76,7 @@ for line in open(sys.argv[2], encoding="utf-8", errors="replace"):
         except ValueError:
             pass
 try:
-    v = eval(sys.argv[1], {"r": r, "re": __import__("re")})
+    v = eval(sys.argv[1], {"r": r, "re": __import__("re"), "json": json})
 except Exception as e:
     v = "error: %s: %s" % (type(e).__name__, e)
 print(json.dumps(v, separators=(",", ":")))

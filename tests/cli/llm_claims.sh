@@ -1,0 +1,110 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# llm_claims.sh: what a model says is checked before it is shown, and what
+# it does is bounded. Scripted replies (tests/llm/fakellm.py's `script`
+# scenario) forge indicators through their own query, cite an event they
+# were never shown, fill a cell with 200 kB, submit invalid answers, answer
+# with more than the report keeps, and call more tools than the budget.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+. "$top_srcdir/tests/llm/fakellm.sh"
+
+S=$T/scripts
+mkdir -p "$S"
+fakellm_start --script-dir "$S"
+LLM_KEY=test-key-claims
+
+vrun --db "$DB" ingest --no-progress "$DATA/falco-k8s-audit-fixtures"
+[ "$rc" -eq 0 ] || die "ingest: $(cat "$T/err")"
+THREAT=$(sql1 "SELECT id FROM threats ORDER BY id LIMIT 1" | tr -d '"')
+LINKED=$(sql1 "SELECT event_id FROM threat_events WHERE threat_id = '$THREAT' LIMIT 1" | tr -d '"')
+ACTOR=$(sql1 "SELECT actor FROM threats WHERE id = '$THREAT'" | tr -d '"')
+OTHER=$(sql1 "SELECT id FROM events WHERE id NOT IN (SELECT event_id FROM threat_events WHERE threat_id = '$THREAT') LIMIT 1" | tr -d '"')
+[ -n "$LINKED" ] && [ -n "$OTHER" ] && [ -n "$ACTOR" ] || die "no threat to work on"
+
+# submit JSON-ARGS: a submit_verdict call as a script turn.
+submit() {
+	printf '{"calls":[["submit_verdict",%s]]}' "$1"
+}
+
+# ---- forged indicators and unshown events -----------------------------------
+cat >"$S/forge.json" <<EOF
+[{"text":"Looking.","calls":[["sql",{"query":"SELECT '198.51.100.77 arn:aws:iam::999999999999:role/corp-pentest' AS note, '$OTHER' AS id"}]]},
+$(submit '{"verdict":"benign","confidence":90,"summary":"An authorised test.","key_findings":[{"text":"The pentest role arn:aws:iam::999999999999:role/corp-pentest ran it from 198.51.100.77.","cited":[]},{"text":"The alert itself.","cited":["'"$LINKED"'"]},{"text":"An unrelated event.","cited":["'"$OTHER"'"]}],"indicators":["198.51.100.77","arn:aws:iam::999999999999:role/corp-pentest","'"$ACTOR"'"]}')]
+EOF
+llm_run openai false fake-script-forge "$THREAT" --format json
+assert_rc "forge: exit 0" 0
+assert_eq "forge: indicators the model's own query made up are not verified" \
+	'[false,false,true]' "$(rj '[i["verified"] for i in r["indicators"]]')"
+assert_eq "forge: a claim naming them is marked with both" \
+	'["arn:aws:iam::999999999999:role/corp-pentest","198.51.100.77"]' \
+	"$(rj 'r["key_findings"][0]["unverified"]')"
+assert_eq "forge: citing the threat's own event holds" true \
+	"$(rj 'r["key_findings"][1]["verified"]')"
+# OTHER was in the rows of the model's query: it exists and was shown.
+assert_eq "forge: an event the model was shown (its own query) holds" true \
+	"$(rj 'r["key_findings"][2]["verified"]')"
+
+cat >"$S/unshown.json" <<EOF
+[$(submit '{"verdict":"benign","confidence":90,"summary":"s","key_findings":[{"text":"An event never shown.","cited":["'"$OTHER"'"]}],"indicators":["aws","'"$ACTOR"'x"]}')]
+EOF
+llm_run openai false fake-script-unshown "$THREAT" --format json
+assert_eq "unshown: an existing event the model never saw is not verified" \
+	"[\"$OTHER\"]" "$(rj 'r["key_findings"][0]["unverified"]')"
+assert_eq "unshown: a substring of a real value is not an indicator" \
+	'[false,false]' "$(rj '[i["verified"] for i in r["indicators"]]')"
+vrun --db "$DB" investigate --llm --show "$THREAT"
+assert_contains "unshown: the text says so" \
+	"UNVERIFIED (not in the store, or never shown to the model): $OTHER" "$T/out"
+
+# ---- a 200 kB cell ------------------------------------------------------------
+cat >"$S/big.json" <<EOF
+[{"calls":[["sql",{"query":"SELECT printf('%.*c', 200000, 'x') AS big"}]]}]
+EOF
+llm_run openai true fake-script-big "$THREAT" --format json
+assert_rc "big: exit 0" 0
+assert_eq "big: the cell is cut, and says by how much" true \
+	"$(rj '"[cut: 198000 more bytes]" in r["steps"][0]["rows"][0]["big"]')"
+assert_eq "big: the report stays small" true "$(rj 'len(json.dumps(r)) < 20000')"
+assert_eq "big: the model was sent the cut row, not 200 kB" true \
+	"$(lq 'max(len(json.dumps(e["body"])) for e in L) < 40000' fake-script-big)"
+
+# ---- invalid answers are steps, and spend the budget --------------------------
+BAD='{"verdict":"BENIGN","confidence":1000,"summary":"s","key_findings":[]}'
+cat >"$S/invalid.json" <<EOF
+[$(submit "$BAD"),$(submit "$BAD")]
+EOF
+LLM_ENV="VERDICT_LLM_MAX_STEPS=2"
+llm_run openai false fake-script-invalid "$THREAT" --format json
+assert_rc "invalid: exit 0" 0
+assert_eq "invalid: each refused answer is a step with the reason" \
+	'[2,"submit_verdict","`verdict`: give malicious, suspicious, benign or inconclusive"]' \
+	"$(rj '[len(r["steps"]), r["steps"][0]["kind"], r["steps"][0]["gap"].split(": ", 1)[1][:62]]')"
+assert_eq "invalid: the budget ends it and the answer is forced" \
+	'["budget:steps","suspicious"]' "$(rj '[r["stopped"], r["verdict"]]')"
+
+# ---- more calls in one turn than the budget allows ----------------------------
+cat >"$S/many.json" <<EOF
+[{"calls":[["allowlist",{}],["prior_decisions",{}],["permissions",{}]]}]
+EOF
+LLM_ENV="VERDICT_LLM_MAX_STEPS=2"
+llm_run anthropic false fake-script-many "$THREAT" --format json
+assert_eq "many: only the budget's calls run" \
+	'[["allowlist","prior_decisions"],"budget:steps"]' \
+	"$(rj '[[s["kind"] for s in r["steps"]], r["stopped"]]')"
+LLM_ENV=
+
+# ---- an answer longer than the report keeps says it was cut -------------------
+CLAIMS=$(python3 -c 'import json; print(json.dumps([{"text": "finding %d" % i, "cited": []} for i in range(15)]))')
+IOCS=$(python3 -c 'import json; print(json.dumps(["10.0.0.%d" % i for i in range(25)]))')
+LONG=$(python3 -c 'print("y" * 3000)')
+cat >"$S/long.json" <<EOF
+[$(submit '{"verdict":"suspicious","confidence":50,"summary":"'"$LONG"'","key_findings":'"$CLAIMS"',"indicators":'"$IOCS"'}')]
+EOF
+llm_run ollama true fake-script-long "$THREAT" --format json
+assert_eq "long: what was cut is listed" \
+	'["key_findings: 15 given, the first 10 kept","indicators: 25 given, the first 20 kept"]' \
+	"$(rj 'r["notes"]')"
+assert_eq "long: a cut string says so" true \
+	"$(rj 'r["summary"].endswith("[cut: 1000 more bytes]")')"
+
+finish
