@@ -87,7 +87,7 @@ on_event(void *ctx, const struct event *ev)
 		cJSON_Delete(o);
 		if (!text)
 			return out->err = err_set(ERR_NOMEM, "out of memory");
-		puts(text);
+		json_puts(text, stdout);
 		free(text);
 		return 0;
 	}

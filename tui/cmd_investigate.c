@@ -128,7 +128,7 @@ print_text(char *text, size_t fi, bool first, const char *id)
 		return;
 	}
 	if (formats[fi].fmt == FMT_JSON) {
-		puts(text);
+		json_puts(text, stdout);
 		free(text);
 		return;
 	}

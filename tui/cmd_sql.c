@@ -60,7 +60,7 @@ on_row(void *ctx, int ncol, const char *const *names,
 		cJSON_Delete(o);
 		if (!text)
 			return out->err = err_set(ERR_NOMEM, "out of memory");
-		puts(text);
+		json_puts(text, stdout);
 		free(text);
 		return 0;
 	}

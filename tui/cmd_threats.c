@@ -148,7 +148,7 @@ on_threat(void *ctx, const struct threat *t)
 		cJSON_Delete(o);
 		if (!text)
 			return out->err = err_set(ERR_NOMEM, "out of memory");
-		puts(text);
+		json_puts(text, stdout);
 		free(text);
 		return 0;
 	}

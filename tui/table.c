@@ -153,3 +153,43 @@ table_print(const struct table *t, FILE *out)
 		fputc('\n', out);
 	}
 }
+
+/* Code points that JSON may carry raw but a terminal must not get. */
+static bool
+json_unsafe(unsigned cp)
+{
+	static const unsigned ranges[][2] = {
+		{ 0x7f, 0x9f }, { 0xad, 0xad }, { 0x061c, 0x061c },
+		{ 0x180e, 0x180e }, { 0x200b, 0x200f }, { 0x2028, 0x202e },
+		{ 0x2060, 0x2069 }, { 0xfeff, 0xfeff }, { 0xfff9, 0xfffb },
+		{ 0xe0000, 0xe007f },
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
+void
+json_puts(const char *json, FILE *out)
+{
+	size_t n = strlen(json);
+
+	for (size_t i = 0; i < n;) {
+		unsigned cp;
+		size_t len = utf8_decode(json + i, n - i, &cp);
+
+		if (!json_unsafe(cp)) {
+			fwrite(json + i, 1, len, out);
+		} else if (cp > 0xffff) {
+			cp -= 0x10000;
+			fprintf(out, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+				0xdc00 + (cp & 0x3ff));
+		} else {
+			fprintf(out, "\\u%04x", cp);
+		}
+		i += len;
+	}
+	fputc('\n', out);
+}

@@ -32,4 +32,10 @@ void table_print(const struct table *t, FILE *out);
  * the display width of what was appended. */
 size_t text_escape(const char *s, struct buf *out);
 
+/* Print one JSON text and a newline to out, with every character a
+ * terminal could act on or that reorders or hides text (C1 controls, DEL,
+ * bidi and zero-width marks, tag characters, line separators) written as
+ * a \uXXXX escape: the same JSON, safe to show. */
+void json_puts(const char *json, FILE *out);
+
 #endif

@@ -59,4 +59,11 @@ cat "$T/manifest.tap"
 checks=$((checks + $(grep -c '^\(not \)\?ok' "$T/manifest.tap")))
 failures=$((failures + $(grep -c '^not ok' "$T/manifest.tap")))
 
+# JSON on a terminal: the bidi override of the Falco command line is
+# written as an escape, never as the raw character.
+vrun --db "$T/falco-cmdline-bidi.inj.db" events --json
+assert_contains "events --json escapes the bidi override" '\u202e' "$T/out"
+RLO=$(printf '\342\200\256')
+assert_lacks "events --json carries no raw bidi override" "$RLO" "$T/out"
+
 finish
