@@ -80,6 +80,11 @@ int llm_investigate(struct store *st, const struct kb_data *kb,
 		    const char *threat_id, struct llm_report **out);
 void llm_report_free(struct llm_report *r);
 
+/* The stored model report of threat_id (caller frees), with the playbook's
+ * verdict and the agreement as they stand now, should the playbook have
+ * run again since. ERR_NOTFOUND when the model has not investigated. */
+int llm_report_current(struct store *st, const char *threat_id, char **json);
+
 /* Renderings; caller frees. */
 char *llm_report_to_json(const struct llm_report *r);
 /* text and md render from the JSON, so a stored report prints the same. */

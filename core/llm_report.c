@@ -574,6 +574,58 @@ agent_verify(struct agent *a)
 	return rc;
 }
 
+/* ---- a stored report, against the playbook as it is now ---------------- */
+
+struct current {
+	char *verdict;
+	int confidence;
+};
+
+static int
+on_current(void *ctx, const struct threat *t)
+{
+	struct current *c = ctx;
+
+	free(c->verdict);
+	c->verdict = t->verdict ? strdup(t->verdict) : NULL;
+	c->confidence = t->confidence;
+	return 1;
+}
+
+int
+llm_report_current(struct store *st, const char *threat_id, char **json)
+{
+	struct threat_filter f = { .id = threat_id, .limit = 1 };
+	struct current cur = { NULL, 0 };
+	const char *mv;
+	cJSON *o = NULL;
+	int rc;
+
+	*json = NULL;
+	if ((rc = store_model_report_get(st, threat_id, json)) < 0 ||
+	    (rc = store_threat_list(st, &f, on_current, &cur)) < 0)
+		goto out;
+	rc = 0;
+	/* The playbook may have run again since the model did (a changed
+	 * knowledge base): compare with the verdict that stands now. */
+	if (!cur.verdict || !(o = cJSON_Parse(*json)) ||
+	    !(mv = jsonu_str(o, "verdict")))
+		goto out;
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "playbook_verdict",
+		cJSON_CreateString(cur.verdict));
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "playbook_confidence",
+		cJSON_CreateNumber(cur.confidence));
+	cJSON_ReplaceItemInObjectCaseSensitive(o, "agrees",
+		cJSON_CreateBool(strcmp(mv, cur.verdict) == 0));
+	free(*json);
+	if (!(*json = cJSON_PrintUnformatted(o)))
+		rc = err_set(ERR_NOMEM, "out of memory");
+out:
+	cJSON_Delete(o);
+	free(cur.verdict);
+	return rc;
+}
+
 /* ---- JSON ------------------------------------------------------------------- */
 
 static cJSON *

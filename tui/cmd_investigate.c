@@ -191,7 +191,7 @@ llm_one(struct store *st, const struct kb_data *kb,
 	int rc;
 
 	if (show)
-		rc = store_model_report_get(st, id, &json);
+		rc = llm_report_current(st, id, &json);
 	else if ((rc = llm_investigate(st, kb, cfg, &hooks, id, &r)) == 0 &&
 		 !(json = llm_report_to_json(r)))
 		rc = err_set(ERR_NOMEM, "out of memory");

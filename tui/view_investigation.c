@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/investigate.h"
 #include "core/jsonscan.h"
+#include "core/llm_agent.h"
 #include "core/store.h"
 #include "core/threat.h"
 #include "core/timeutil.h"
@@ -597,7 +598,7 @@ load_model(struct inv *iv, struct store *st)
 	cJSON *o;
 
 	iv->model[0] = '\0';
-	if (store_model_report_get(st, iv->id, &json) < 0) {
+	if (llm_report_current(st, iv->id, &json) < 0) {
 		err_clear();
 		return;
 	}

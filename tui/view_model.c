@@ -131,7 +131,7 @@ model_refresh(struct view *v)
 	int rc;
 
 	clear_lines(m);
-	rc = store_model_report_get(app_store(v->app), m->id, &json);
+	rc = llm_report_current(app_store(v->app), m->id, &json);
 	m->has_report = rc == 0;
 	if (rc == ERR_NOTFOUND)
 		rc = 0;

@@ -44,6 +44,17 @@ assert_eq "forge: citing the threat's own event holds" true \
 assert_eq "forge: an event the model was shown (its own query) holds" true \
 	"$(rj 'r["key_findings"][2]["verified"]')"
 
+# The playbook runs again and now says benign too (stood in for by a direct
+# write): the stored model report is shown against the verdict of now.
+if command -v sqlite3 >/dev/null 2>&1; then
+	vrun --db "$DB" investigate --llm --show "$THREAT" --format json
+	assert_eq "show: the model disagreed with the playbook" false "$(rj 'r["agrees"]')"
+	sqlite3 "$DB" "UPDATE threats SET verdict = 'benign' WHERE id = '$THREAT'"
+	vrun --db "$DB" investigate --llm --show "$THREAT" --format json
+	assert_eq "show: against the playbook's verdict now, it agrees" \
+		'["benign",true]' "$(rj '[r["playbook_verdict"], r["agrees"]]')"
+fi
+
 cat >"$S/unshown.json" <<EOF
 [$(submit '{"verdict":"benign","confidence":90,"summary":"s","key_findings":[{"text":"An event never shown.","cited":["'"$OTHER"'"]}],"indicators":["aws","'"$ACTOR"'x"]}')]
 EOF
