@@ -159,6 +159,21 @@ parse_bool(const char *v, bool *out)
 	return -1;
 }
 
+/* value with a leading "~/" as the home directory (file settings are
+ * written that way); caller frees. */
+static char *
+expand_home(const char *value)
+{
+	const char *home = getenv("HOME");
+	struct buf b;
+
+	if (strncmp(value, "~/", 2) != 0 || !home || !*home)
+		return strdup(value);
+	buf_init(&b);
+	buf_printf(&b, "%s%s", home, value + 1);
+	return buf_detach(&b);
+}
+
 /* Apply value to the setting; where names the place for messages. */
 static int
 apply(struct llm_config *cfg, const struct setting *s, const char *value,
@@ -169,8 +184,11 @@ apply(struct llm_config *cfg, const struct setting *s, const char *value,
 
 	switch (s->type) {
 	case SET_STR:
+		if (!*value)
+			return err_set(LLM_ERR_CONFIG, "%s: `%s`: empty", where,
+				       s->key);
 		free(*(char **)p);
-		if (!(*(char **)p = strdup(value)))
+		if (!(*(char **)p = expand_home(value)))
 			return err_set(ERR_NOMEM, "out of memory");
 		return 0;
 	case SET_BOOL:
@@ -236,21 +254,22 @@ config_line(struct llm_config *cfg, char *line, const char *path, int lineno,
 		return 0;
 	snprintf(where, sizeof(where), "%s:%d", path, lineno);
 	if (*line == '[') {
-		*in_llm = strcmp(line, "[llm]") == 0;
+		*in_llm = strcasecmp(line, "[llm]") == 0;
 		return 0;
 	}
-	if (!*in_llm)
-		return 0;
 	if (!(eq = strchr(line, '=')))
-		return err_set(LLM_ERR_CONFIG, "%s: expected `key = value`",
-			       where);
+		return *in_llm ? err_set(LLM_ERR_CONFIG, "%s: expected "
+					 "`key = value`", where) : 0;
 	*eq = '\0';
 	key = trim(line);
 	value = trim(eq + 1);
-	if (strcmp(key, "api_key") == 0)
+	/* In whatever section: a key in this file is a key in backups. */
+	if (strcasecmp(key, "api_key") == 0)
 		return err_set(LLM_ERR_CONFIG, "%s: `api_key`: keys do not "
 			       "belong in the configuration file; use "
 			       "api_key_file or VERDICT_LLM_API_KEY", where);
+	if (!*in_llm)
+		return 0;
 	if (!(s = find_setting(key)))
 		return err_set(LLM_ERR_CONFIG, "%s: unknown setting `%s`",
 			       where, key);
@@ -327,9 +346,11 @@ read_key_file(struct llm_config *cfg, const char *path)
 	ssize_t n;
 	int fd, rc = 0;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return err_set(LLM_ERR_CONFIG, "API key file %s: %s", path,
-			       strerror(errno));
+			       errno == ELOOP ? "a symbolic link (give the file "
+			       "itself)" : strerror(errno));
 	if (fstat(fd, &sb) < 0)
 		rc = err_set(LLM_ERR_CONFIG, "API key file %s: %s", path,
 			     strerror(errno));
@@ -356,9 +377,12 @@ read_key_file(struct llm_config *cfg, const char *path)
 	buf[n] = '\0';
 	if ((nl = strpbrk(buf, "\r\n")))
 		*nl = '\0';
-	if (!*trim(buf))
+	else if (n == KEY_FILE_MAX)
+		rc = err_set(LLM_ERR_CONFIG, "API key file %s: the key is longer "
+			     "than %d bytes", path, KEY_FILE_MAX);
+	if (rc == 0 && !*trim(buf))
 		rc = err_set(LLM_ERR_CONFIG, "API key file %s: empty", path);
-	else if (!(cfg->api_key = strdup(trim(buf))))
+	else if (rc == 0 && !(cfg->api_key = strdup(trim(buf))))
 		rc = err_set(ERR_NOMEM, "out of memory");
 	memset(buf, 0, sizeof(buf));
 	return rc;
@@ -423,8 +447,8 @@ llm_config_load(struct llm_config *cfg)
 	if (rc == 0 && !cfg->url &&
 	    !(cfg->url = strdup(provider_default_url[cfg->provider])))
 		rc = err_set(ERR_NOMEM, "out of memory");
-	if (rc == 0 && strncmp(cfg->url, "https://", 8) != 0 &&
-	    strncmp(cfg->url, "http://", 7) != 0)
+	if (rc == 0 && strncasecmp(cfg->url, "https://", 8) != 0 &&
+	    strncasecmp(cfg->url, "http://", 7) != 0)
 		rc = err_set(LLM_ERR_CONFIG, "url \"%s\": give an http:// or "
 			     "https:// address", cfg->url);
 	if (rc == 0)

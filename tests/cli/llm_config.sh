@@ -98,7 +98,34 @@ assert_lacks "config api_key: the key is not repeated" "sk-in-the-file" "$T/err"
 bad_config "unknown setting" "temprature = 0.2" "unknown setting \`temprature\`"
 bad_config "bad number" "max_steps = many" "\`max_steps\`: \"many\" is not a whole number from 1 to 200"
 bad_config "bad provider" "provider = gemini" "\`provider\`: \"gemini\" is not openai, anthropic or ollama"
+bad_config "empty model" "model =" "\`model\`: empty"
 assert_eq "bad config: no request made" 0 "$(lq 'len(L)' fake-agent-badcfg)"
+# A key in the file is refused whatever the section is called.
+printf '[LLM]\napi_key = sk-upper\n' >"$CFG"
+bare investigate --llm "$THREAT"
+assert_rc "config [LLM] api_key: refused" 2
+assert_contains "config [LLM] api_key: file and line named" "$CFG:2:" "$T/err"
+rm -f "$CFG"
+
+# ~/ in a file setting is the home directory.
+mkdir -p "$HOME/.config/verdict"
+printf 'test-key-tilde\n' >"$HOME/.config/verdict/openai.key"
+chmod 600 "$HOME/.config/verdict/openai.key"
+printf '[llm]\nprovider = openai\nurl = %s\nmodel = fake-agent-tilde\napi_key_file = ~/.config/verdict/openai.key\n' \
+	"$(llm_url openai)" >"$CFG"
+bare investigate --llm "$THREAT" --format json
+assert_rc "config: ~/ in api_key_file is the home directory" 0
+assert_eq "config: the key from ~/ is sent" '"Bearer test-key-tilde"' \
+	"$(lq 'L[0]["headers"].get("Authorization")' fake-agent-tilde)"
+rm -f "$CFG"
+
+# A FIFO as the key file is refused at once, not read forever.
+mkfifo "$T/key.fifo"
+LLM_ENV="VERDICT_LLM_PROVIDER=openai VERDICT_LLM_URL=$(llm_url openai) VERDICT_LLM_MODEL=fake-agent-fifo VERDICT_LLM_API_KEY_FILE=$T/key.fifo"
+bare investigate --llm "$THREAT"
+assert_rc "key file FIFO: refused" 2
+assert_contains "key file FIFO: not a regular file" "not a regular file" "$T/err"
+LLM_ENV=
 rm -f "$CFG"
 
 # ---- the key stays secret -------------------------------------------------------------
