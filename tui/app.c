@@ -1044,8 +1044,8 @@ app_model_start(struct app *app, const char *id)
 		return ERR_USAGE;
 	}
 	if (app->o.readonly) {
-		app_error(app, "read-only: running the model is refused "
-			  "(--readonly)");
+		app_error(app, "read-only: %s is refused (--readonly)",
+			  keymap_action_name(ACTION_MODEL_RUN));
 		return ERR_READONLY;
 	}
 	if (!(kb = app_kb_path(app)))

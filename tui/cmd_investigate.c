@@ -180,7 +180,7 @@ on_llm_progress(void *ctx, const char *what)
 static int
 llm_one(struct store *st, const struct kb_data *kb,
 	const struct llm_config *cfg, struct cli_global *g, const char *id,
-	size_t fi, bool first, bool show)
+	size_t fi, bool show, bool one, size_t *printed)
 {
 	struct llm_agent_hooks hooks = {
 		.net = { .cancel = &llm_cancel, .on_progress = on_llm_progress,
@@ -190,11 +190,14 @@ llm_one(struct store *st, const struct kb_data *kb,
 	char *json = NULL;
 	int rc;
 
-	if (show)
+	if (show) {
 		rc = llm_report_current(st, id, &json);
-	else if ((rc = llm_investigate(st, kb, cfg, &hooks, id, &r)) == 0 &&
-		 !(json = llm_report_to_json(r)))
+		if (rc == ERR_NOTFOUND && !one)
+			return 0;   /* --all --show: the threats a model saw */
+	} else if ((rc = llm_investigate(st, kb, cfg, &hooks, id, &r)) == 0 &&
+		   !(json = llm_report_to_json(r))) {
 		rc = err_set(ERR_NOMEM, "out of memory");
+	}
 	llm_report_free(r);
 	if (rc < 0) {
 		cli_error("investigate --llm %s: %s", id, err_msg());
@@ -203,16 +206,18 @@ llm_one(struct store *st, const struct kb_data *kb,
 		return rc <= LLM_ERR_HTTP && rc >= LLM_ERR_CONFIG ? EXIT_PARTIAL
 			: EXIT_FAILURE_;
 	}
-	print_text(formats[fi].render_model(json), fi, first, id);
+	print_text(formats[fi].render_model(json), fi, *printed == 0, id);
+	(*printed)++;
 	free(json);
 	return 0;
 }
 
 static int
 llm_run(struct store *st, const struct kb_data *kb, struct cli_global *g,
-	const struct id_list *ids, size_t fi, bool show)
+	const struct id_list *ids, size_t fi, bool show, bool all)
 {
 	struct llm_config cfg;
+	size_t printed = 0;
 	struct sigaction sa = { .sa_handler = on_sigint }, old;
 	int rc = EXIT_OK;
 
@@ -225,8 +230,8 @@ llm_run(struct store *st, const struct kb_data *kb, struct cli_global *g,
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 	for (size_t k = 0; k < ids->n && !llm_cancel; k++) {
-		int one = llm_one(st, kb, &cfg, g, ids->ids[k], fi, k == 0,
-				  show);
+		int one = llm_one(st, kb, &cfg, g, ids->ids[k], fi, show,
+				  !all, &printed);
 
 		rc = one > rc ? one : rc;
 	}
@@ -389,7 +394,7 @@ cmd_investigate(struct cli_global *g, int argc, char **argv)
 		ids.n = 1;
 	}
 	if (llm) {
-		int lrc = llm_run(st, kb, g, &ids, fi, show);
+		int lrc = llm_run(st, kb, g, &ids, fi, show, all);
 
 		rc = lrc ? lrc : rc;
 		goto out;

@@ -115,10 +115,14 @@ fill_progress(struct view *v, struct mview *m)
 		if ((l = add_line(m)))
 			render_str(l, "x cancels; the report shows here when "
 				   "it is in.", STYLE_DIM);
-	} else {
-		render_str(l, "No model investigation of this threat. M runs "
-			   "one (a model must be configured: see verdict(1)).",
+	} else if (app_readonly(v->app)) {
+		render_str(l, "No model investigation of this threat is "
+			   "stored, and read-only, the model is not run.",
 			   STYLE_DIM);
+	} else {
+		render_str(l, "No model investigation of this threat is "
+			   "stored. M runs one (a model must be configured: "
+			   "see verdict(1), MODEL INVESTIGATIONS).", STYLE_DIM);
 	}
 	return 0;
 }

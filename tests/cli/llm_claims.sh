@@ -118,4 +118,12 @@ assert_eq "long: what was cut is listed" \
 assert_eq "long: a cut string says so" true \
 	"$(rj 'r["summary"].endswith("[cut: 1000 more bytes]")')"
 
+# --show --all: the threats a model has investigated, and no complaint
+# about the others.
+vrun --db "$DB" investigate --llm --show --all --format json
+assert_rc "show --all: exit 0" 0
+assert_eq "show --all: one report, for the one threat a model saw" \
+	"1 $THREAT" "$(wc -l <"$T/out" | tr -d ' ') $(rj 'r["threat_id"]' | tr -d '"')"
+assert_eq "show --all: nothing on stderr" "" "$(cat "$T/err")"
+
 finish
