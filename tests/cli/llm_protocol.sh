@@ -231,13 +231,14 @@ for provider in openai anthropic ollama; do
 		'["budget:tokens","suspicious"]' "$(rj '[r["stopped"], r["verdict"]]')"
 	assert_eq "loop ($provider): one step, then the forced answer" \
 		'[1,2]' "$(rj '[len(r["steps"]), r["usage"]["requests"]]')"
-	# The time budget: a model that never stops is stopped within it.
-	LLM_ENV="VERDICT_LLM_MAX_SECONDS=1 VERDICT_LLM_MAX_STEPS=200 VERDICT_LLM_MAX_TOKENS=100000000"
-	llm_run $provider false fake-loop-time-$provider "$THREAT" --format json
-	assert_eq "loop ($provider): stopped by the time budget" \
-		'"budget:time"' "$(rj 'r["stopped"]')"
-	assert_eq "loop ($provider): within the budget and one answer" \
-		true "$(rj 'r["usage"]["seconds"] < 3')"
+	# The time budget: a model that stalls (10 s) is cut at 1 s and
+	# made to answer. (A fast loop can spend its 200 steps first.)
+	LLM_ENV="VERDICT_LLM_MAX_SECONDS=1"
+	llm_run $provider true fake-slow-time-$provider "$THREAT" --format json
+	assert_eq "slow ($provider): stopped by the time budget, answered" \
+		'["budget:time","suspicious"]' "$(rj '[r["stopped"], r["verdict"]]')"
+	assert_eq "slow ($provider): within the budget and one answer" \
+		true "$(rj 'r["usage"]["seconds"] < 5')"
 	LLM_ENV=
 done
 
