@@ -439,8 +439,13 @@ refuse_or_accept(struct agent *a, const struct llm_tool_call *c,
 		buf_init(&msg);
 		buf_printf(&msg, "the answer was refused: %s",
 			   why.data ? why.data : "it does not fit the schema");
-		rc = msg.data ? agent_refused_call(a, c, msg.data)
-			: err_set(ERR_NOMEM, "out of memory");
+		/* Recorded while the step budget lasts (max_steps holds); past
+		 * it the model is still told why. */
+		rc = 0;
+		if (!msg.data)
+			rc = err_set(ERR_NOMEM, "out of memory");
+		else if ((int)a->rep->nsteps < a->cfg->max_steps)
+			rc = agent_refused_call(a, c, msg.data);
 		if (rc == 0)
 			rc = agent_error_json(msg.data, result);
 		buf_dispose(&msg);
@@ -461,6 +466,7 @@ run_calls(struct agent *a, size_t ai, const char *prose, bool *answered)
 
 	for (size_t i = 0; i < ncalls && rc == 0; i++) {
 		const struct llm_tool_call *c = &calls[i];
+		const char *spent;
 		struct buf result;
 		bool is_error = false;
 
@@ -477,12 +483,15 @@ run_calls(struct agent *a, size_t ai, const char *prose, bool *answered)
 		if (c->name && strcmp(c->name, "submit_verdict") == 0) {
 			rc = refuse_or_accept(a, c, &result, answered);
 			is_error = !*answered;
-		} else if ((int)a->rep->nsteps >= a->cfg->max_steps) {
-			buf_adds(&result, "{\"error\":\"not run: the step "
-				 "budget is spent; give your verdict\"}");
+		} else if ((spent = budget_spent(a))) {
+			/* No more calls once a budget is spent, even within
+			 * one reply. */
+			buf_printf(&result, "{\"error\":\"not run: the %s "
+				   "budget is spent; give your verdict\"}",
+				   spent + strlen("budget:"));
 			is_error = true;
 		} else {
-			rc = agent_run_tool(a, c, i == 0 ? prose : NULL,
+			rc = agent_run_tool(a, c, i == 0, i == 0 ? prose : NULL,
 					    &result, &is_error);
 		}
 		if (rc == 0)
@@ -610,7 +619,9 @@ llm_investigate(struct store *st, const struct kb_data *kb,
 		rc = err_set(ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = store_model_report_put(st, a.rep->threat_id, a.rep->provider,
+	/* No verdict is not a finding: an earlier answer stays stored. */
+	if (strcmp(a.rep->stopped, "no-answer") != 0 &&
+	    (rc = store_model_report_put(st, a.rep->threat_id, a.rep->provider,
 					 a.rep->model, a.rep->verdict,
 					 a.rep->confidence, json)) < 0)
 		goto out;

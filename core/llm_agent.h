@@ -29,6 +29,7 @@ struct llm_claim {
 	size_t ncited;
 	char **unverified;    /* cited ids and named indicators not in the store */
 	size_t nunverified;
+	size_t checked;       /* cited ids and named indicators checked */
 };
 
 struct llm_indicator {
@@ -72,8 +73,9 @@ struct llm_agent_hooks {
 
 /* Investigate threat_id with the model of cfg. Runs the playbook first if
  * the threat has no report. The model report is stored (model_reports) and
- * handed back in *out (llm_report_free). Errors: LLM_ERR_* from the
- * provider, LLM_ERR_CANCELLED, or the store's. */
+ * handed back in *out (llm_report_free); a run whose model gave no usable
+ * verdict (stopped "no-answer") is handed back but not stored. Errors:
+ * LLM_ERR_* from the provider, LLM_ERR_CANCELLED, or the store's. */
 int llm_investigate(struct store *st, const struct kb_data *kb,
 		    const struct llm_config *cfg,
 		    const struct llm_agent_hooks *hooks,

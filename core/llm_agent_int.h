@@ -34,9 +34,9 @@ void agent_dispose(struct agent *a);
 
 /* llm_tools.c: run call c (not submit_verdict) as a step of a->rep and put
  * the result for the model in *result (JSON); *is_error when the call
- * could not run (bad arguments, unknown tool). prose is the model's text
- * of the reply, kept with its first step. */
-int agent_run_tool(struct agent *a, const struct llm_tool_call *c,
+ * could not run (bad arguments, unknown tool). The first call of a reply
+ * carries the reply's tokens and latency, and its prose (or NULL). */
+int agent_run_tool(struct agent *a, const struct llm_tool_call *c, bool first,
 		   const char *prose, struct buf *result, bool *is_error);
 
 /* A call that was not run (a refused answer, a spent budget) as a step

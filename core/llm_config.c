@@ -241,6 +241,19 @@ trim(char *s)
 	return s;
 }
 
+/* line without a comment: one that starts it, or " #" after text. */
+static char *
+strip_comment(char *line)
+{
+	for (char *p = line; *p; p++) {
+		if (*p == '#' && (p == line || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	}
+	return line;
+}
+
 /* One line of the file: blank, comment, [section] or key = value. */
 static int
 config_line(struct llm_config *cfg, char *line, const char *path, int lineno,
@@ -249,8 +262,8 @@ config_line(struct llm_config *cfg, char *line, const char *path, int lineno,
 	char where[PATH_MAX + 32], *eq, *key, *value;
 	const struct setting *s;
 
-	line = trim(line);
-	if (!*line || *line == '#' || *line == ';')
+	line = trim(strip_comment(line));
+	if (!*line || *line == ';')
 		return 0;
 	snprintf(where, sizeof(where), "%s:%d", path, lineno);
 	if (*line == '[') {

@@ -70,7 +70,9 @@ text_head(struct buf *b, const cJSON *o)
 	buf_adds(b, ")\nplaybook verdict: ");
 	report_put_safe(b, str(o, "playbook_verdict"));
 	buf_printf(b, ", confidence %d: %s\n", (int)num(o, "playbook_confidence"),
-		   flag(o, "agrees") ? "the model agrees"
+		   strcmp(str(o, "stopped"), "no-answer") == 0
+		   ? "the model gave no verdict (the playbook verdict stands)"
+		   : flag(o, "agrees") ? "the model agrees"
 		   : "THE MODEL DISAGREES (the playbook verdict stands)");
 	buf_adds(b, "stopped: ");
 	report_put_safe(b, str(o, "stopped"));
@@ -122,7 +124,10 @@ text_claims(struct buf *b, const cJSON *o)
 			put_list(b, arr(it, "cited"));
 			buf_addc(b, '\n');
 		}
-		if (!flag(it, "verified")) {
+		if (!flag(it, "verified") && !num(it, "checked")) {
+			buf_adds(b, "     NOT CHECKED: it cites no event and names "
+				 "nothing the store could confirm\n");
+		} else if (!flag(it, "verified")) {
 			buf_adds(b, "     UNVERIFIED (not in the store, or never "
 				 "shown to the model): ");
 			put_list(b, arr(it, "unverified"));
@@ -131,11 +136,13 @@ text_claims(struct buf *b, const cJSON *o)
 	}
 	if (cJSON_GetArraySize(arr(o, "indicators")))
 		buf_adds(b, "\nindicators\n");
+	/* The mark first: the value is the model's, and could push it off
+	 * the screen. */
 	cJSON_ArrayForEach(it, arr(o, "indicators")) {
-		buf_adds(b, "  - ");
+		buf_adds(b, flag(it, "verified") ? "  - in the store: "
+			 : "  - UNVERIFIED, not in the store: ");
 		report_put_safe(b, str(it, "value"));
-		buf_adds(b, flag(it, "verified") ? " (in the store)\n"
-			 : " (UNVERIFIED: not in the store)\n");
+		buf_addc(b, '\n');
 	}
 	if (cJSON_GetArraySize(arr(o, "notes")))
 		buf_adds(b, "\nthe answer was cut\n");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -265,6 +266,30 @@ drop_answer(struct llm_report *r)
 	r->nnext = 0;
 }
 
+/* s with every run of white space as one space, none at either end: an
+ * indicator is one token, and padding could hide what follows it. */
+static char *
+squeeze(char *s)
+{
+	char *w = s;
+	bool space = true;
+
+	for (const char *p = s; *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			if (!space)
+				*w++ = ' ';
+			space = true;
+		} else {
+			*w++ = *p;
+			space = false;
+		}
+	}
+	if (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	return s;
+}
+
 static int
 take_indicators(struct llm_report *r, const cJSON *o)
 {
@@ -278,7 +303,7 @@ take_indicators(struct llm_report *r, const cJSON *o)
 		return err_set(ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
-		r->indicators[i].value = v[i];
+		r->indicators[i].value = squeeze(v[i]);
 	r->nindicators = n;
 	free(v);
 	return 0;
@@ -492,40 +517,88 @@ unverified_add(struct llm_claim *c, const char *v)
 	return 0;
 }
 
-/* The next token of text that looks like an IPv4 address or an ARN, or 0
- * length; *p moves past it. */
+/* Token scanners for what a claim's text may name that the store can
+ * confirm. Each gets s at a token start and returns the length it takes,
+ * or 0. */
+static size_t
+scan_arn(const char *s)
+{
+	size_t n = 0;
+
+	if (strncasecmp(s, "arn:", 4) != 0)
+		return 0;
+	while (s[n] && !isspace((unsigned char)s[n]) && !strchr(",;)\"'", s[n]))
+		n++;
+	while (n && strchr(".:", s[n - 1]))
+		n--;
+	return n;
+}
+
+static size_t
+scan_ipv4(const char *s)
+{
+	size_t n = 0, dots = 0;
+
+	while (isdigit((unsigned char)s[n]) || s[n] == '.')
+		dots += s[n++] == '.';
+	while (n && s[n - 1] == '.')
+		n--, dots--;
+	return dots == 3 && !isalnum((unsigned char)s[n]) ? n : 0;
+}
+
+/* Hex groups and colons: 2001:db8::1, or all eight groups. */
+static size_t
+scan_ipv6(const char *s)
+{
+	size_t n = 0, colons = 0;
+
+	while (isxdigit((unsigned char)s[n]) || s[n] == ':')
+		colons += s[n++] == ':';
+	if (n >= 2 && s[n - 1] == ':' && s[n - 2] != ':')
+		n--, colons--;     /* a sentence's colon, not the address's */
+	if (isalnum((unsigned char)s[n]) || colons < 2)
+		return 0;
+	/* Not a time (12:30:45) or a MAC address: "::" or eight groups. */
+	return colons == 7 || memmem(s, n, "::", 2) ? n : 0;
+}
+
+/* AWS access key ids: AKIA or ASIA and 16 more. */
+static size_t
+scan_akid(const char *s)
+{
+	size_t n = 4;
+
+	if (strncmp(s, "AKIA", 4) != 0 && strncmp(s, "ASIA", 4) != 0)
+		return 0;
+	while (isupper((unsigned char)s[n]) || isdigit((unsigned char)s[n]))
+		n++;
+	return n == 20 ? n : 0;
+}
+
+static size_t (*const ioc_scanners[])(const char *) = {
+	scan_arn, scan_akid, scan_ipv6, scan_ipv4,
+};
+
+/* The next token of text the store could confirm, or 0 length; *p moves
+ * past it. */
 static size_t
 next_ioc(const char **p, const char **start)
 {
 	const char *s = *p;
 
 	for (; *s; s++) {
-		size_t n = 0, dots = 0;
+		if (s != *p && (isalnum((unsigned char)s[-1]) || s[-1] == ':'))
+			continue;   /* only at the start of a token */
+		for (size_t i = 0; i < sizeof(ioc_scanners) /
+		     sizeof(ioc_scanners[0]); i++) {
+			size_t n = ioc_scanners[i](s);
 
-		if (strncmp(s, "arn:", 4) == 0 && (s == *p || !isalnum(
-		    (unsigned char)s[-1]))) {
-			while (s[n] && !isspace((unsigned char)s[n]) &&
-			       !strchr(",;)\"'", s[n]))
-				n++;
-			while (n && strchr(".:", s[n - 1]))
-				n--;
-		} else if (isdigit((unsigned char)*s) && (s == *p ||
-			   !isalnum((unsigned char)s[-1]))) {
-			while (isdigit((unsigned char)s[n]) || s[n] == '.')
-				dots += s[n++] == '.';
-			while (n && s[n - 1] == '.')
-				n--, dots--;
-			if (dots != 3 || isalnum((unsigned char)s[n]))
-				n = 0;
+			if (n) {
+				*start = s;
+				*p = s + n;
+				return n;
+			}
 		}
-		if (n) {
-			*start = s;
-			*p = s + n;
-			return n;
-		}
-		if (isalnum((unsigned char)*s))   /* skip the rest of a word */
-			while (isalnum((unsigned char)s[1]) || s[1] == '.')
-				s++;
 	}
 	*p = s;
 	return 0;
@@ -535,16 +608,16 @@ static int
 verify_claim(struct agent *a, struct llm_claim *c)
 {
 	const char *p = c->text, *start;
-	size_t n, checked = 0;
+	size_t n;
 	int rc = 0;
 
-	for (size_t i = 0; i < c->ncited && rc == 0; i++)
+	for (size_t i = 0; i < c->ncited && rc == 0; i++, c->checked++)
 		if (!event_verified(a, c->cited[i]))
 			rc = unverified_add(c, c->cited[i]);
 	while (rc == 0 && (n = next_ioc(&p, &start))) {
 		char *ioc;
 
-		if (++checked > MAX_TEXT_IOCS) {
+		if (++c->checked > MAX_TEXT_IOCS) {
 			rc = unverified_add(c, "(more addresses and ARNs than "
 					    "are checked)");
 			break;
@@ -640,7 +713,10 @@ claims_json(const struct llm_report *r)
 		cJSON_AddItemToArray(arr, o);
 		cJSON_AddItemToObject(o, "text", jsonu_str_or_null(c->text));
 		cJSON_AddItemToObject(o, "cited", jsonu_strv(c->cited, c->ncited));
-		cJSON_AddBoolToObject(o, "verified", c->nunverified == 0);
+		/* Nothing to check is not the same as checked. */
+		cJSON_AddBoolToObject(o, "verified", c->checked &&
+				      c->nunverified == 0);
+		cJSON_AddNumberToObject(o, "checked", (double)c->checked);
 		cJSON_AddItemToObject(o, "unverified",
 				      jsonu_strv(c->unverified, c->nunverified));
 	}

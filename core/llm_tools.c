@@ -457,6 +457,7 @@ cap_rows(struct step_result *s)
 {
 	cJSON *rows, *row, *cell;
 	char *text;
+	int cut_cols = 0;
 
 	if (!s->rows_json || strlen(s->rows_json) <= ROWS_MAX_BYTES / 2)
 		return 0;
@@ -470,9 +471,15 @@ cap_rows(struct step_result *s)
 			if (!cJSON_IsString(cell) ||
 			    (n = strlen(cell->valuestring)) <= CELL_MAX)
 				continue;
+			size_t keep = CELL_MAX;
+
+			/* At a character boundary: the rest stays UTF-8. */
+			while (keep && ((unsigned char)cell->valuestring[keep]
+					& 0xc0) == 0x80)
+				keep--;
 			buf_init(&b);
-			buf_add(&b, cell->valuestring, CELL_MAX);
-			buf_printf(&b, " [cut: %zu more bytes]", n - CELL_MAX);
+			buf_add(&b, cell->valuestring, keep);
+			buf_printf(&b, " [cut: %zu more bytes]", n - keep);
 			if (b.data)
 				cJSON_SetValuestring(cell, b.data);
 			buf_dispose(&b);
@@ -482,6 +489,23 @@ cap_rows(struct step_result *s)
 	       strlen(text) > ROWS_MAX_BYTES && cJSON_GetArraySize(rows) > 1) {
 		free(text);
 		cJSON_DeleteItemFromArray(rows, cJSON_GetArraySize(rows) - 1);
+	}
+	/* One row can still be too wide: its last columns go, and it says
+	 * how many. */
+	while (text && strlen(text) > ROWS_MAX_BYTES &&
+	       (row = cJSON_GetArrayItem(rows, 0)) &&
+	       cJSON_GetArraySize(row) > 1) {
+		int ncols, drop;
+
+		free(text);
+		cJSON_DeleteItemFromObjectCaseSensitive(row, "[columns cut]");
+		ncols = cJSON_GetArraySize(row);
+		drop = ncols / 2 ? ncols / 2 : 1;
+		for (int k = 0; k < drop; k++)
+			cJSON_DeleteItemFromArray(row, cJSON_GetArraySize(row) - 1);
+		cut_cols += drop;
+		cJSON_AddNumberToObject(row, "[columns cut]", cut_cols);
+		text = cJSON_PrintUnformatted(rows);
 	}
 	cJSON_Delete(rows);
 	if (!text)
@@ -565,13 +589,13 @@ agent_refused_call(struct agent *a, const struct llm_tool_call *c,
 }
 
 int
-agent_run_tool(struct agent *a, const struct llm_tool_call *c,
+agent_run_tool(struct agent *a, const struct llm_tool_call *c, bool first,
 	       const char *prose, struct buf *result, bool *is_error)
 {
 	const struct tool_def *td = find_tool(c->name);
-	struct llm_step step = { .tokens_in = prose ? a->last_tokens_in : 0,
-				 .tokens_out = prose ? a->last_tokens_out : 0,
-				 .latency_ms = prose ? a->last_latency_ms : 0 };
+	struct llm_step step = { .tokens_in = first ? a->last_tokens_in : 0,
+				 .tokens_out = first ? a->last_tokens_out : 0,
+				 .latency_ms = first ? a->last_latency_ms : 0 };
 	cJSON *args = c->args && *c->args ? cJSON_Parse(c->args)
 		: cJSON_CreateObject();
 	struct timespec t0, t1;

@@ -188,6 +188,7 @@ llm_one(struct store *st, const struct kb_data *kb,
 	};
 	struct llm_report *r = NULL;
 	char *json = NULL;
+	bool no_answer;
 	int rc;
 
 	if (show) {
@@ -198,6 +199,7 @@ llm_one(struct store *st, const struct kb_data *kb,
 		   !(json = llm_report_to_json(r))) {
 		rc = err_set(ERR_NOMEM, "out of memory");
 	}
+	no_answer = r && r->stopped && strcmp(r->stopped, "no-answer") == 0;
 	llm_report_free(r);
 	if (rc < 0) {
 		cli_error("investigate --llm %s: %s", id, err_msg());
@@ -209,6 +211,11 @@ llm_one(struct store *st, const struct kb_data *kb,
 	print_text(formats[fi].render_model(json), fi, *printed == 0, id);
 	(*printed)++;
 	free(json);
+	if (no_answer) {
+		cli_error("investigate --llm %s: the model gave no usable "
+			  "verdict; nothing was stored", id);
+		return EXIT_PARTIAL;
+	}
 	return 0;
 }
 

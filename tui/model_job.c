@@ -67,7 +67,12 @@ finish(struct model_job *j, int rc, const struct llm_report *r)
 	j->news.rc = rc;
 	if (rc < 0)
 		snprintf(j->news.error, sizeof(j->news.error), "%s", err_msg());
-	if (r) {
+	if (r && r->stopped && strcmp(r->stopped, "no-answer") == 0) {
+		j->news.rc = LLM_ERR_PROTOCOL;
+		snprintf(j->news.error, sizeof(j->news.error), "%s; nothing "
+			 "was stored", r->summary ? r->summary
+			 : "the model gave no usable verdict");
+	} else if (r) {
 		snprintf(j->news.verdict, sizeof(j->news.verdict), "%s",
 			 r->verdict ? r->verdict : "?");
 		snprintf(j->news.playbook, sizeof(j->news.playbook), "%s",

@@ -118,6 +118,51 @@ assert_eq "long: what was cut is listed" \
 assert_eq "long: a cut string says so" true \
 	"$(rj 'r["summary"].endswith("[cut: 1000 more bytes]")')"
 
+# ---- claims with nothing to check, and what prose may name ------------------
+cat >"$S/prose.json" <<EOF
+[{"calls":[["allowlist",{}]]},
+$(submit '{"verdict":"benign","confidence":80,"summary":"s","key_findings":[{"text":"This was an authorised test.","cited":[]},{"text":"Host 2001:db8::dead:beef, key AKIAIOSFODNN7EXAMPLE and ARN:AWS:IAM::999999999999:ROLE/PENTEST.","cited":[]},{"text":"At 12:30:45 the alert fired.","cited":["'"$LINKED"'"]}]}')]
+EOF
+llm_run openai false fake-script-prose "$THREAT" --format json
+assert_eq "prose: a claim with nothing to check is not verified, and says so" \
+	'[false,0]' "$(rj '[r["key_findings"][0]["verified"], r["key_findings"][0]["checked"]]')"
+assert_eq "prose: an IPv6 address, an access key id and an upper-case ARN are checked" \
+	'["2001:db8::dead:beef","AKIAIOSFODNN7EXAMPLE","ARN:AWS:IAM::999999999999:ROLE/PENTEST"]' \
+	"$(rj 'r["key_findings"][1]["unverified"]')"
+assert_eq "prose: a time is not taken for an address" '[true,1]' \
+	"$(rj '[r["key_findings"][2]["verified"], r["key_findings"][2]["checked"]]')"
+assert_eq "prose: a reply without prose still gives its step tokens" true \
+	"$(rj 'r["steps"][0]["tokens_in"] > 0')"
+vrun --db "$DB" investigate --llm --show "$THREAT"
+assert_contains "prose: the text says what was not checked" \
+	"NOT CHECKED: it cites no event and names nothing the store could confirm" "$T/out"
+
+# ---- one row too wide, and a cut inside a character ----------------------------
+COLS=$(python3 -c 'print(", ".join("printf(%s, 1999, %s) AS c%d" % (chr(39) + "%.*c" + chr(39), chr(39) + "x" + chr(39), i) for i in range(40)))')
+cat >"$S/wide.json" <<EOF
+[{"calls":[["sql",{"query":"SELECT $COLS"}]]},{"calls":[["sql",{"query":"SELECT 'x' || replace(printf('%.*c', 5000, 'y'), 'y', 'é') AS u"}]]}]
+EOF
+llm_run anthropic false fake-script-wide "$THREAT" --format json
+assert_eq "wide: the one row loses columns, and says how many" true \
+	"$(rj 'r["steps"][0]["rows"][0]["[columns cut]"] >= 20')"
+assert_eq "wide: the report stays small" true "$(rj 'len(json.dumps(r)) < 60000')"
+assert_eq "wide: a cut cell is still UTF-8 (ends in a whole é)" true \
+	"$(rj 'r["steps"][1]["rows"][0]["u"].split(" [cut:")[0].endswith("é")')"
+
+# ---- no verdict: printed, exit 1, and the stored answer is kept --------------
+before=$(sql1 "SELECT report FROM model_reports WHERE threat_id = '$THREAT'" | md5sum)
+cat >"$S/noanswer.json" <<EOF
+[$(submit "$BAD"),$(submit "$BAD"),$(submit "$BAD"),$(submit "$BAD")]
+EOF
+LLM_ENV="VERDICT_LLM_MAX_STEPS=1"
+llm_run openai false fake-script-noanswer "$THREAT"
+LLM_ENV=
+assert_rc "no answer: exit 1" 1
+assert_contains "no answer: the text says so" "the model gave no verdict (the playbook verdict stands)" "$T/out"
+assert_contains "no answer: stderr says nothing was stored" "nothing was stored" "$T/err"
+assert_eq "no answer: the earlier model report is kept" "$before" \
+	"$(sql1 "SELECT report FROM model_reports WHERE threat_id = '$THREAT'" | md5sum)"
+
 # --show --all: the threats a model has investigated, and no complaint
 # about the others.
 vrun --db "$DB" investigate --llm --show --all --format json

@@ -99,10 +99,10 @@ for provider in openai anthropic ollama; do
 		assert_eq "$what: tokens and latency on every step" true \
 			"$(rj 'all(isinstance(s.get(k), int) and s[k] >= 0 for s in r["steps"] for k in ("tokens_in", "tokens_out", "latency_ms")) and r["steps"][0]["tokens_in"] > 0')"
 		assert_eq "$what: the real event is cited and verified" \
-			"{\"text\":\"The first event of the threat shows the action.\",\"cited\":[\"$EVENT\"],\"verified\":true,\"unverified\":[]}" \
+			"{\"text\":\"The first event of the threat shows the action.\",\"cited\":[\"$EVENT\"],\"verified\":true,\"checked\":1,\"unverified\":[]}" \
 			"$(rj 'r["key_findings"][0]')"
 		assert_eq "$what: the fabricated event is unverified" \
-			'{"text":"A login from an unknown host preceded it.","cited":["evt-fabricated-0001"],"verified":false,"unverified":["evt-fabricated-0001"]}' \
+			'{"text":"A login from an unknown host preceded it.","cited":["evt-fabricated-0001"],"verified":false,"checked":1,"unverified":["evt-fabricated-0001"]}' \
 			"$(rj 'r["key_findings"][1]')"
 		assert_eq "$what: indicators checked against the store" \
 			"[{\"value\":\"203.0.113.250\",\"verified\":false},{\"value\":\"$SRC_IP\",\"verified\":true}]" \
@@ -229,8 +229,9 @@ for provider in openai anthropic ollama; do
 	llm_run $provider false fake-loop-tokens-$provider "$THREAT" --format json
 	assert_eq "loop ($provider): stopped by the token budget" \
 		'["budget:tokens","suspicious"]' "$(rj '[r["stopped"], r["verdict"]]')"
-	assert_eq "loop ($provider): one step, then the forced answer" \
-		'[1,2]' "$(rj '[len(r["steps"]), r["usage"]["requests"]]')"
+	# The first reply's call is not run: its own tokens spent the budget.
+	assert_eq "loop ($provider): no step past the budget, then the forced answer" \
+		'[0,2]' "$(rj '[len(r["steps"]), r["usage"]["requests"]]')"
 	# The time budget: a model that stalls (10 s) is cut at 1 s and
 	# made to answer. (A fast loop can spend its 200 steps first.)
 	LLM_ENV="VERDICT_LLM_MAX_SECONDS=1"
