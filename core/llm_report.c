@@ -650,6 +650,7 @@ agent_verify(struct agent *a)
 /* ---- a stored report, against the playbook as it is now ---------------- */
 
 struct current {
+	bool found;
 	char *verdict;
 	int confidence;
 };
@@ -660,6 +661,7 @@ on_current(void *ctx, const struct threat *t)
 	struct current *c = ctx;
 
 	free(c->verdict);
+	c->found = true;
 	c->verdict = t->verdict ? strdup(t->verdict) : NULL;
 	c->confidence = t->confidence;
 	return 1;
@@ -669,16 +671,20 @@ int
 llm_report_current(struct store *st, const char *threat_id, char **json)
 {
 	struct threat_filter f = { .id = threat_id, .limit = 1 };
-	struct current cur = { NULL, 0 };
+	struct current cur = { false, NULL, 0 };
 	const char *mv;
 	cJSON *o = NULL;
 	int rc;
 
 	*json = NULL;
-	if ((rc = store_model_report_get(st, threat_id, json)) < 0 ||
-	    (rc = store_threat_list(st, &f, on_current, &cur)) < 0)
+	if ((rc = store_threat_list(st, &f, on_current, &cur)) < 0)
 		goto out;
-	rc = 0;
+	if (!cur.found) {
+		rc = err_set(ERR_NOTFOUND, "no threat %s", threat_id);
+		goto out;
+	}
+	if ((rc = store_model_report_get(st, threat_id, json)) < 0)
+		goto out;
 	/* The playbook may have run again since the model did (a changed
 	 * knowledge base): compare with the verdict that stands now. */
 	if (!cur.verdict || !(o = cJSON_Parse(*json)) ||

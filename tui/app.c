@@ -66,6 +66,7 @@ struct app {
 	struct follow *follow;   /* --follow: the background follower */
 	struct model_job *job;   /* a model investigation running, or NULL */
 	struct model_news job_news; /* its latest news */
+	struct model_news job_last; /* how the last run ended */
 	struct rline line;       /* scratch for drawing */
 };
 
@@ -1084,6 +1085,23 @@ app_model_progress(struct app *app, const char *id, char *buf, size_t n)
 	return true;
 }
 
+const char *
+app_model_busy(const struct app *app)
+{
+	return app->job ? model_job_threat(app->job) : NULL;
+}
+
+bool
+app_model_last_error(const struct app *app, const char *id, char *buf,
+		     size_t n)
+{
+	if (!app->job_last.finished || app->job_last.rc >= 0 ||
+	    strcmp(app->job_last.threat, id) != 0)
+		return false;
+	snprintf(buf, n, "%s", app->job_last.error);
+	return true;
+}
+
 /* Show the job's news; when it is over, say how it ended and let the view
  * on top read the store again. */
 static bool
@@ -1104,6 +1122,7 @@ model_check(struct app *app)
 			   n->verdict, n->playbook, n->agrees ? "agrees"
 			   : "DISAGREES (the playbook verdict stands)");
 	if (n->finished) {
+		app->job_last = *n;
 		model_job_free(app->job);
 		app->job = NULL;
 		/* Every view above the queue may show the model's verdict. */

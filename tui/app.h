@@ -90,6 +90,13 @@ void app_model_cancel(struct app *app);
  * for id. */
 bool app_model_progress(struct app *app, const char *id, char *buf, size_t n);
 
+/* The threat the model is investigating now, or NULL (borrowed). */
+const char *app_model_busy(const struct app *app);
+/* How the last run on threat id failed, into buf; false when it did not
+ * (or the last run was on another threat). */
+bool app_model_last_error(const struct app *app, const char *id, char *buf,
+			  size_t n);
+
 /* Leave the console after this key. */
 void app_quit(struct app *app);
 /* Switch to the named theme; on failure the current one stays. */

@@ -176,11 +176,27 @@ on_llm_progress(void *ctx, const char *what)
 		fprintf(stderr, "verdict: %s\n", what);
 }
 
+/* Will the provider refuse the next threat as it refused this one? Quota,
+ * configuration, and a key or model it does not know. */
+static bool
+provider_refuses(int rc)
+{
+	static const char *const statuses[] = { "HTTP 401", "HTTP 403",
+						"HTTP 404" };
+
+	if (rc == LLM_ERR_QUOTA || rc == LLM_ERR_CONFIG)
+		return true;
+	for (size_t i = 0; rc == LLM_ERR_HTTP && i < 3; i++)
+		if (strstr(err_msg(), statuses[i]))
+			return true;
+	return false;
+}
+
 /* One threat with the model: 0, or the exit code of the failure. */
 static int
 llm_one(struct store *st, const struct kb_data *kb,
 	const struct llm_config *cfg, struct cli_global *g, const char *id,
-	size_t fi, bool show, bool one, size_t *printed)
+	size_t fi, bool show, bool one, size_t *printed, bool *fatal)
 {
 	struct llm_agent_hooks hooks = {
 		.net = { .cancel = &llm_cancel, .on_progress = on_llm_progress,
@@ -202,6 +218,7 @@ llm_one(struct store *st, const struct kb_data *kb,
 	no_answer = r && r->stopped && strcmp(r->stopped, "no-answer") == 0;
 	llm_report_free(r);
 	if (rc < 0) {
+		*fatal = provider_refuses(rc);
 		cli_error("investigate --llm %s: %s", id, err_msg());
 		/* The model's side failing (or a cancel) is not the store's:
 		 * the playbook report stands, so only "done, with a failure". */
@@ -225,6 +242,7 @@ llm_run(struct store *st, const struct kb_data *kb, struct cli_global *g,
 {
 	struct llm_config cfg;
 	size_t printed = 0;
+	bool fatal = false;
 	struct sigaction sa = { .sa_handler = on_sigint }, old;
 	int rc = EXIT_OK;
 
@@ -236,11 +254,15 @@ llm_run(struct store *st, const struct kb_data *kb, struct cli_global *g,
 	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
-	for (size_t k = 0; k < ids->n && !llm_cancel; k++) {
+	for (size_t k = 0; k < ids->n && !llm_cancel && !fatal; k++) {
 		int one = llm_one(st, kb, &cfg, g, ids->ids[k], fi, show,
-				  !all, &printed);
+				  !all, &printed, &fatal);
 
 		rc = one > rc ? one : rc;
+		if (fatal && k + 1 < ids->n)
+			cli_error("investigate --llm: stopping: the provider "
+				  "will refuse the other %zu threat%s too",
+				  ids->n - k - 1, ids->n - k - 1 == 1 ? "" : "s");
 	}
 	sigaction(SIGINT, &old, NULL);
 	llm_config_dispose(&cfg);

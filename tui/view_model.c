@@ -103,26 +103,37 @@ remember_verdicts(struct mview *m, const char *json)
 static int
 fill_progress(struct view *v, struct mview *m)
 {
-	char progress[256];
+	char text[640];
+	const char *busy = app_model_busy(v->app);
 	struct rline *l;
 
 	if (!(l = add_line(m)))
 		return err_set(ERR_NOMEM, "out of memory");
-	if (app_model_progress(v->app, m->id, progress, sizeof(progress))) {
+	if (app_model_progress(v->app, m->id, text, sizeof(text))) {
 		render_str(l, "The model is investigating this threat: ",
 			   STYLE_HEADER);
-		render_str(l, progress, STYLE_NORMAL);
+		render_str(l, text, STYLE_NORMAL);
 		if ((l = add_line(m)))
 			render_str(l, "x cancels; the report shows here when "
 				   "it is in.", STYLE_DIM);
-	} else if (app_readonly(v->app)) {
-		render_str(l, "No model investigation of this threat is "
-			   "stored, and read-only, the model is not run.",
-			   STYLE_DIM);
+	} else if (busy) {
+		render_str(l, "The model is busy with threat ", STYLE_NORMAL);
+		render_str(l, busy, STYLE_DIM);
+		if ((l = add_line(m)))
+			render_str(l, "M here once it is done; x cancels that "
+				   "run.", STYLE_DIM);
 	} else {
-		render_str(l, "No model investigation of this threat is "
-			   "stored. M runs one (a model must be configured: "
-			   "see verdict(1), MODEL INVESTIGATIONS).", STYLE_DIM);
+		if (app_model_last_error(v->app, m->id, text, sizeof(text))) {
+			render_str(l, "The last run ended: ", STYLE_ERROR);
+			render_str(l, text, STYLE_NORMAL);
+			if (!(l = add_line(m)))
+				return err_set(ERR_NOMEM, "out of memory");
+		}
+		render_str(l, app_readonly(v->app)
+			   ? "No model report stored; read-only, the model "
+			     "is not run."
+			   : "No model report stored. M runs the model (see "
+			     "verdict(1)).", STYLE_DIM);
 	}
 	return 0;
 }

@@ -111,6 +111,11 @@ if wait_for hang "cancelled"; then
 else
 	flunk "x cancels the run" "$(screen hang)"
 fi
+if wait_for hang "The last run ended: "; then
+	pass "the model view says how the last run ended"
+else
+	flunk "the model view says how the last run ended" "$(screen hang)"
+fi
 assert_eq "the cancel takes effect at once (under 3 s)" 1 \
 	"$(( $(date +%s) - t0 < 3 ))"
 assert_eq "a cancelled run stores nothing" 0 \

@@ -163,6 +163,16 @@ assert_contains "no answer: stderr says nothing was stored" "nothing was stored"
 assert_eq "no answer: the earlier model report is kept" "$before" \
 	"$(sql1 "SELECT report FROM model_reports WHERE threat_id = '$THREAT'" | md5sum)"
 
+# ---- a provider that refuses every request stops --all at the first --------
+NTHREATS=$(sql1 "SELECT count(*) FROM threats")
+llm_run openai false fake-quota-all --all
+assert_rc "quota --all: exit 1" 1
+assert_eq "quota --all: one request, not one per threat" 1 "$(lq 'len(L)' fake-quota-all)"
+assert_contains "quota --all: says why it stopped" \
+	"stopping: the provider will refuse the other $((NTHREATS - 1)) threats too" "$T/err"
+vrun --db "$DB" investigate --llm --show t-no-such-threat
+assert_contains "show: an unknown threat is named as such" "no threat t-no-such-threat" "$T/err"
+
 # --show --all: the threats a model has investigated, and no complaint
 # about the others.
 vrun --db "$DB" investigate --llm --show --all --format json
