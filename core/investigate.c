@@ -950,12 +950,6 @@ investigate_threat_of(const struct investigation *inv)
 	return &inv->iv.t;
 }
 
-const char *
-investigate_playbook_of(const struct investigation *inv)
-{
-	return inv->iv.pb ? inv->iv.pb->id : NULL;
-}
-
 int
 investigate_adhoc_step(struct investigation *inv, const struct pb_step *ps,
 		       struct step_result *out)

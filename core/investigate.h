@@ -128,8 +128,6 @@ int investigate_open(struct store *st, const struct kb_data *kb,
 void investigate_close(struct investigation *inv);
 /* The threat under investigation (borrowed). */
 const struct threat *investigate_threat_of(const struct investigation *inv);
-/* The id of the playbook that applies, or NULL (borrowed). */
-const char *investigate_playbook_of(const struct investigation *inv);
 /* Run ps, a step with no rules, into *out (step_result_dispose). */
 int investigate_adhoc_step(struct investigation *inv, const struct pb_step *ps,
 			   struct step_result *out);
@@ -140,6 +138,9 @@ int investigate_blast_json(struct investigation *inv, char **out);
 /* Append s to b with control characters shown as \xHH, as the reports do. */
 struct buf;
 void report_put_safe(struct buf *b, const char *s);
+/* Append text as a Markdown code block in a fence no backtick run inside
+ * can close, escaped as report_put_safe does (newlines kept). */
+void report_put_fenced(struct buf *b, const char *lang, const char *text);
 
 /* Renderings; caller frees. JSON keys are in a fixed order. */
 struct cJSON;

@@ -115,7 +115,6 @@ struct llm_reply {
 	double latency_ms;           /* all attempts, backoff included */
 };
 void llm_reply_dispose(struct llm_reply *r);
-void llm_msg_dispose(struct llm_msg *m);
 
 /* Progress and cancel: on_bytes may be NULL; *cancel is polled while a
  * request runs and during backoff. */

@@ -243,36 +243,20 @@ llm_report_json_to_markdown(const char *json)
 	char *text = llm_report_json_to_text(json);
 	cJSON *o = cJSON_Parse(json);
 	struct buf b;
-	size_t fence = 3;
 
 	if (!text || !o) {
 		free(text);
 		cJSON_Delete(o);
 		return NULL;
 	}
-	/* A fence longer than any run of backticks in the text. */
-	for (const char *p = text; *p; p++) {
-		size_t run = 0;
-
-		while (p[run] == '`')
-			run++;
-		if (run >= fence)
-			fence = run + 1;
-		p += run ? run - 1 : 0;
-	}
 	buf_init(&b);
 	buf_adds(&b, "# Model investigation: ");
 	for (const char *p = str(o, "verdict"); *p; p++)
-		if (strchr("abcdefghijklmnopqrstuvwxyz", *p))
+		if (*p >= 'a' && *p <= 'z')
 			buf_addc(&b, *p);
 	buf_printf(&b, " (playbook: %s)\n\n",
 		   flag(o, "agrees") ? "agrees" : "disagrees");
-	for (size_t i = 0; i < fence; i++)
-		buf_addc(&b, '`');
-	buf_printf(&b, "text\n%s", text);
-	for (size_t i = 0; i < fence; i++)
-		buf_addc(&b, '`');
-	buf_addc(&b, '\n');
+	report_put_fenced(&b, "text", text);
 	free(text);
 	cJSON_Delete(o);
 	return buf_detach(&b);

@@ -176,18 +176,6 @@ llm_reply_dispose(struct llm_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void
-llm_msg_dispose(struct llm_msg *m)
-{
-	if (!m)
-		return;
-	free(m->text);
-	calls_free(m->calls, m->ncalls);
-	free(m->call_id);
-	free(m->tool_name);
-	memset(m, 0, sizeof(*m));
-}
-
 /* ---- JSON helpers ------------------------------------------------------- */
 
 const struct llm_tool *

@@ -348,8 +348,8 @@ fence_len(const char *text)
 	return longest < 3 ? 3 : longest + 1;
 }
 
-static void
-put_fenced(struct buf *b, const char *lang, const char *text)
+void
+report_put_fenced(struct buf *b, const char *lang, const char *text)
 {
 	int n = fence_len(text);
 
@@ -456,7 +456,7 @@ report_to_markdown(const struct report *r)
 	}
 	if (r->blast_json) {
 		buf_adds(&b, "\n## Blast radius\n\n");
-		put_fenced(&b, "json", r->blast_json);
+		report_put_fenced(&b, "json", r->blast_json);
 	}
 	if (r->nsteps)
 		buf_adds(&b, "\n## Steps\n\n");
@@ -466,12 +466,12 @@ report_to_markdown(const struct report *r)
 		buf_printf(&b, "### %zu. ", i + 1);
 		put_md(&b, s->title);
 		buf_printf(&b, " (%s, score %+d)\n\n", s->kind, s->score);
-		put_fenced(&b, s->kind && strcmp(s->kind, "sql") == 0 ? "sql" : "",
+		report_put_fenced(&b, s->kind && strcmp(s->kind, "sql") == 0 ? "sql" : "",
 			   s->query);
 		buf_printf(&b, "%zu row%s", s->nrows, s->nrows == 1 ? "" : "s");
 		buf_adds(&b, s->nrows ? ":\n\n" : ".\n\n");
 		if (s->nrows)
-			put_fenced(&b, "json", s->rows_json);
+			report_put_fenced(&b, "json", s->rows_json);
 		if (s->finding) {
 			buf_adds(&b, "Finding: ");
 			put_md(&b, s->finding);

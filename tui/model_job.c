@@ -164,17 +164,6 @@ model_job_poll(struct model_job *j, struct model_news *n)
 	return changed;
 }
 
-bool
-model_job_finished(struct model_job *j)
-{
-	bool done;
-
-	pthread_mutex_lock(&j->lock);
-	done = j->news.finished;
-	pthread_mutex_unlock(&j->lock);
-	return done;
-}
-
 void
 model_job_cancel(struct model_job *j)
 {

@@ -34,7 +34,6 @@ bool model_job_poll(struct model_job *j, struct model_news *n);
 void model_job_cancel(struct model_job *j);
 /* The threat under investigation (borrowed). */
 const char *model_job_threat(const struct model_job *j);
-bool model_job_finished(struct model_job *j);
 /* Cancel if running, wait for the thread, free. Accepts NULL. */
 void model_job_free(struct model_job *j);
 

@@ -173,6 +173,13 @@ assert_contains "quota --all: says why it stopped" \
 vrun --db "$DB" investigate --llm --show t-no-such-threat
 assert_contains "show: an unknown threat is named as such" "no threat t-no-such-threat" "$T/err"
 
+# Markdown: a heading with both verdicts, the report in a text fence.
+vrun --db "$DB" investigate --llm --show "$THREAT" --format json
+want=$(rj '"# Model investigation: %s (playbook: %s)" % (r["verdict"], "agrees" if r["agrees"] else "disagrees")' | tr -d '"')
+vrun --db "$DB" investigate --llm --show "$THREAT" --format md
+assert_eq "md: the heading names the verdict and the agreement" "$want" "$(head -n 1 "$T/out")"
+assert_eq "md: the report sits in one text fence" '```text' "$(sed -n 3p "$T/out")"
+
 # --show --all: the threats a model has investigated, and no complaint
 # about the others.
 vrun --db "$DB" investigate --llm --show --all --format json
